@@ -1,0 +1,74 @@
+"""Everything needed to rebuild a model and its pre-processing, stored in checkpoints and in
+exported models' metadata (so a board needs nothing else). Plain data: no torch, no numpy."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+HEADS = ("gv", "heatmap")
+ARCHS = ("mobilenetv3_small", "mobilenetv3_large")
+# ImageNet statistics on RGB in [0, 1]; the crop is fed as (pixel/255 - mean) / std.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture, label and pre-processing parameters of one landmark model."""
+
+    head: str = "gv"  # "gv" ends in the Band Pooling Module; "heatmap" is the baseline
+    arch: str = "mobilenetv3_small"
+    width_mult: float = 1.0
+    input_size: int = 256
+    num_landmarks: int = 68
+    scheme: str = "300w68"
+    decoder_channels: int = 64
+    sigma: float = 2.0
+    theta: float = 3.0
+    tau: float = 2.0
+    bandwidths: tuple[int, ...] = (3, 5)
+    band_weights: tuple[float, ...] = (0.5, 0.5)
+    enlarge: float = 1.25  # crop side = enlarge * longer side of the face box
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if self.input_size % 32 or self.input_size < 64:
+            raise ValueError(f"input_size must be a multiple of 32 >= 64, got {self.input_size}")
+        if self.num_landmarks < 1:
+            raise ValueError(f"num_landmarks must be >= 1, got {self.num_landmarks}")
+        if len(self.bandwidths) != len(self.band_weights) or not self.bandwidths:
+            raise ValueError("bandwidths and band_weights must be non-empty and of equal length")
+
+    @property
+    def output_size(self) -> int:
+        """Side of the heatmap / length of the vectors: 1/4 of the input."""
+        return self.input_size // 4
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["bandwidths"] = list(self.bandwidths)
+        d["band_weights"] = list(self.band_weights)
+        d["mean"] = list(self.mean)
+        d["std"] = list(self.std)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        """Build from a dict, ignoring unknown keys (newer writers) and tuple-ising lists."""
+        known = {f.name for f in fields(cls)}
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
+        return cls(**kw)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, s: str) -> ModelConfig:
+        return cls.from_dict(json.loads(s))
