@@ -1,0 +1,35 @@
+"""Image loading with clear errors: every reader in the toolkit goes through `load_image`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Read an image file as RGB uint8 (H, W, 3); ValueError names an unreadable/corrupt file."""
+    import cv2
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"image not found: {p}")
+    data = np.fromfile(p, dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise ValueError(f"cannot decode image {p} (corrupt or not an image)")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """Accept (H, W) grey or (H, W, 3|4) uint8 arrays; return (H, W, 3) RGB uint8."""
+    img = np.asarray(image)
+    if img.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 arrays, got dtype {img.dtype}")
+    if img.ndim == 2:
+        return np.repeat(img[:, :, None], 3, axis=2)
+    if img.ndim == 3 and img.shape[2] == 3:
+        return img
+    if img.ndim == 3 and img.shape[2] == 4:
+        return img[:, :, :3]
+    raise ValueError(f"images must be (H, W), (H, W, 3) or (H, W, 4), got shape {img.shape}")
