@@ -24,9 +24,9 @@ def combined_kernel(bandwidths: tuple[int, ...], weights: tuple[float, ...]) -> 
     """Taps (L,) of sum_i w_i * box(l_i)/l_i, centred, L = max l_i: the fused 1-D filter."""
     size = max(bandwidths)
     k = torch.zeros(size, dtype=torch.float64)
-    for l, w in zip(bandwidths, weights, strict=True):
-        start = (size - l) // 2
-        k[start : start + l] += w / l
+    for band, w in zip(bandwidths, weights, strict=True):
+        start = (size - band) // 2
+        k[start : start + band] += w / band
     return k.float()
 
 
@@ -62,21 +62,27 @@ class BandPooling(nn.Module):
 
     def forward(self, heatmaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if heatmaps.dim() != 4:
-            raise ValueError(f"BandPooling expects (N, K, H, W) heatmaps, got {tuple(heatmaps.shape)}")
+            raise ValueError(
+                f"BandPooling expects (N, K, H, W) heatmaps, got {tuple(heatmaps.shape)}"
+            )
         if self.form == "band":
             return self._band(heatmaps, dim=2), self._band(heatmaps, dim=3)
         return self._separable(heatmaps, dim=2), self._separable(heatmaps, dim=3)
 
     def _band(self, h: torch.Tensor, dim: int) -> torch.Tensor:
-        """Literal form: average over (full extent of `dim`) x l, count_include_pad divides by l*H."""
+        """Literal form: average over the full extent of `dim` x l; divides by l*H at the edges."""
         out = 0
         full = h.shape[dim]
-        for l, w in zip(self.bandwidths, self.weights, strict=True):
+        for band, w in zip(self.bandwidths, self.weights, strict=True):
             if dim == 2:
-                p = F.avg_pool2d(h, (full, l), stride=1, padding=(0, l // 2), count_include_pad=True)
+                p = F.avg_pool2d(
+                    h, (full, band), stride=1, padding=(0, band // 2), count_include_pad=True
+                )
                 out = out + w * p[:, :, 0, :]
             else:
-                p = F.avg_pool2d(h, (l, full), stride=1, padding=(l // 2, 0), count_include_pad=True)
+                p = F.avg_pool2d(
+                    h, (band, full), stride=1, padding=(band // 2, 0), count_include_pad=True
+                )
                 out = out + w * p[:, :, :, 0]
         return out
 

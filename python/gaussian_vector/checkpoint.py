@@ -22,7 +22,7 @@ ALIASES = {"default": "gv_mnv3s_256.pt", "gv": "gv_mnv3s_256.pt", "heatmap": "hm
 
 
 def resolve(model: str | Path) -> Path:
-    """A path or an alias ('default', 'heatmap') -> an existing file, or a clear FileNotFoundError."""
+    """A path or an alias ('default', 'heatmap') -> an existing file, else FileNotFoundError."""
     name = str(model)
     if name in ALIASES:
         path = MODELS_DIR / ALIASES[name]

@@ -17,7 +17,11 @@ DEFAULT_SIGMA = 2.0
 
 
 def decode_vector_axis(
-    v: np.ndarray, *, beyond_box: bool = True, tau: float = DEFAULT_TAU, sigma: float = DEFAULT_SIGMA
+    v: np.ndarray,
+    *,
+    beyond_box: bool = True,
+    tau: float = DEFAULT_TAU,
+    sigma: float = DEFAULT_SIGMA,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode vectors `(..., w)` along their last axis into `(locations, peaks)`, both `(...)`."""
     v = float_array("vector", v, min_ndim=1, last_min=2)

@@ -41,7 +41,7 @@ def _size(name: str, value: int) -> int:
 def gaussian_vector_1d(
     x0: np.ndarray, length: int, sigma: float, theta: float
 ) -> np.ndarray:
-    """Vector labels for positions `x0` (any shape) on a vector of `length`: `(*x0.shape, length)`."""
+    """Vector labels for positions `x0` (any shape) on a vector of `length`: (*x0.shape, length)."""
     i = np.arange(length, dtype=np.float64)
     d = np.abs(i - x0[..., None])
     v = np.where(d < 3.0 * sigma, np.exp(-(d * d) / (2.0 * sigma * sigma)), 0.0)

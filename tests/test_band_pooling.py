@@ -1,0 +1,82 @@
+"""Band Pooling Module: the literal and separable forms equal a brute-force band average."""
+
+import numpy as np
+import pytest
+import torch
+
+from gaussian_vector.bpm import BandPooling, combined_kernel
+
+
+def brute_force(h: np.ndarray, bandwidths, weights) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 4-5 by loops: mean over a band l wide and full-height, zero padded, / (l * H)."""
+    n, k, hh, ww = h.shape
+    x = np.zeros((n, k, ww))
+    y = np.zeros((n, k, hh))
+    for band, w in zip(bandwidths, weights, strict=True):
+        r = band // 2
+        for j in range(ww):
+            cols = [c for c in range(j - r, j + r + 1) if 0 <= c < ww]
+            x[:, :, j] += w * h[:, :, :, cols].sum(axis=(2, 3)) / (band * hh)
+        for i in range(hh):
+            rows = [c for c in range(i - r, i + r + 1) if 0 <= c < hh]
+            y[:, :, i] += w * h[:, :, rows, :].sum(axis=(2, 3)) / (band * ww)
+    return x, y
+
+
+@pytest.mark.parametrize(
+    "shape, bandwidths, weights",
+    [
+        ((2, 3, 16, 16), (3, 5), (0.5, 0.5)),
+        ((1, 68, 64, 64), (3, 5), (0.5, 0.5)),
+        ((2, 4, 12, 20), (1,), (1.0,)),
+        ((1, 2, 32, 8), (7,), (1.0,)),
+        ((3, 1, 9, 9), (3, 5, 9), (0.2, 0.3, 0.5)),
+    ],
+)
+def test_band_and_separable_forms_equal_the_brute_force_loop(shape, bandwidths, weights):
+    h = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+    want_x, want_y = brute_force(h.double().numpy(), bandwidths, weights)
+    for form in ("band", "separable"):
+        x, y = BandPooling(bandwidths, weights, form=form)(h)
+        assert x.shape == shape[:2] + (shape[3],) and y.shape == shape[:3]
+        assert np.abs(x.numpy() - want_x).max() <= 1e-5, form
+        assert np.abs(y.numpy() - want_y).max() <= 1e-5, form
+    bx, by = BandPooling(bandwidths, weights, form="band")(h)
+    sx, sy = BandPooling(bandwidths, weights, form="separable")(h)
+    assert (bx - sx).abs().max() <= 1e-5 and (by - sy).abs().max() <= 1e-5
+
+
+def test_default_is_the_papers_aggregation_of_3_and_5():
+    bpm = BandPooling()
+    assert bpm.bandwidths == (3, 5) and bpm.weights == (0.5, 0.5)
+    taps = combined_kernel((3, 5), (0.5, 0.5)).tolist()
+    assert taps == pytest.approx([0.1, 0.1 + 1 / 6, 0.1 + 1 / 6, 0.1 + 1 / 6, 0.1])
+
+
+def test_bpm_has_no_trainable_parameters_and_passes_gradients():
+    bpm = BandPooling()
+    assert not list(bpm.parameters())
+    h = torch.randn(1, 2, 8, 8, requires_grad=True)
+    x, y = bpm(h)
+    (x.sum() + y.sum()).backward()
+    assert h.grad is not None and torch.isfinite(h.grad).all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"bandwidths": (4,)}, "odd"),
+        ({"bandwidths": (0,)}, "odd"),
+        ({"bandwidths": ()}, "at least one"),
+        ({"bandwidths": (3, 5), "weights": (1.0,)}, "weights"),
+        ({"form": "fancy"}, "form"),
+    ],
+)
+def test_bad_bpm_arguments_raise_value_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        BandPooling(**kwargs)
+
+
+def test_bpm_rejects_wrong_rank():
+    with pytest.raises(ValueError, match=r"\(N, K, H, W\)"):
+        BandPooling()(torch.zeros(2, 8, 8))
