@@ -1,0 +1,302 @@
+"""`Landmarker`: image (+ face boxes) -> landmarks in image coordinates, on the board.
+
+The flow is DESIGN.md's device line: face box (given, or the bundled detector) -> the training's
+affine crop (`preprocess.crop_face`) -> the interpreter (on a delegate where asked) -> packed x/y
+vectors -> native decoder (argmax, shift, Beyond Box) -> inverse affine -> landmarks. Everything
+the crop and the decoder need comes from the model's metadata; nothing else is read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..decode import decode_heatmaps
+from ..image import as_rgb, load_image
+from ..metadata import GV_LAYOUT, HEATMAP_LAYOUT, ModelMetadata
+from ..preprocess import crop_face, normalise, to_image_coords
+from .decoding import DecodeParams, decode_packed
+from .delegates import DelegateSpec
+from .errors import BoxError, ModelError, NoFaceError
+from .interpreters import Backend, open_backend
+from .model_file import model_format, read_metadata
+from .models import resolve_model
+
+#: Largest batch sent to the interpreter at once when the model's batch axis is dynamic.
+MAX_BATCH = 32
+
+Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass
+class Face:
+    """One face's result. Coordinates are 0-based pixel centres of the input image."""
+
+    box: np.ndarray  # (4,) x0, y0, x1, y1: the box the crop was made from
+    landmarks: np.ndarray  # (K, 2) x, y
+    confidence: np.ndarray  # (K,) vector peak: min of the x and y peaks (~1 + theta at best)
+    outside_box: np.ndarray  # (K,) bool: Beyond Box placed the landmark outside the crop
+    detector_score: float | None = None
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able dict (lists of floats)."""
+        return {
+            "box": [round(float(v), 2) for v in self.box],
+            "landmarks": np.round(self.landmarks.astype(np.float64), 3).tolist(),
+            "confidence": np.round(self.confidence.astype(np.float64), 4).tolist(),
+            "outside_box": np.flatnonzero(self.outside_box).tolist(),
+            "detector_score": None if self.detector_score is None else float(self.detector_score),
+        }
+
+
+@dataclass
+class Timing:
+    """Milliseconds spent in each step of the last `detect` call."""
+
+    detect_faces: float = 0.0
+    preprocess: float = 0.0
+    invoke: float = 0.0
+    decode: float = 0.0
+    faces: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def check_box(box: object, height: int, width: int) -> np.ndarray:
+    """A box as float64 (x0, y0, x1, y1); BoxError when malformed or entirely outside the image.
+
+    A box that only overlaps the image edge is fine (faces at the border are what Beyond Box is
+    for); one that does not overlap the image at all has no face in it.
+    """
+    b = np.asarray(box, dtype=np.float64).reshape(-1)
+    if b.shape != (4,) or not np.all(np.isfinite(b)):
+        raise BoxError(f"a face box is 4 finite numbers (x0, y0, x1, y1), got {box!r}")
+    if b[2] <= b[0] or b[3] <= b[1]:
+        raise BoxError(f"face box {b.tolist()} has no area (need x1 > x0 and y1 > y0)")
+    if b[2] <= -0.5 or b[3] <= -0.5 or b[0] >= width - 0.5 or b[1] >= height - 0.5:
+        raise BoxError(f"face box {b.tolist()} lies outside the {width}x{height} image")
+    return b
+
+
+class Landmarker:
+    """A loaded landmark model plus its pre- and post-processing. Build with `from_file`."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        metadata: ModelMetadata,
+        path: Path,
+        *,
+        detector: Detector | None = None,
+        threads: int | None = None,
+        use_native: bool | None = None,
+    ) -> None:
+        self.backend, self.metadata, self.path = backend, metadata, path
+        self.config = metadata.config
+        self._detector = detector
+        self._threads = threads
+        self._use_native = use_native
+        self.timing = Timing()
+        self._check_contract()
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path | None = None,
+        delegate: str | DelegateSpec | tuple | Sequence | None = None,
+        threads: int | None = None,
+        *,
+        cpu_fallback: bool = False,
+        providers: Sequence[str] | None = None,
+        detector: Detector | None = None,
+        use_native: bool | None = None,
+    ) -> Landmarker:
+        """Load an exported model (.tflite or .onnx; None or a shipped name like 'default').
+
+        `delegate`: an external TFLite delegate library (path, 'LIB:key=value;...', a
+        (path, options) pair, a DelegateSpec, or a list of them). It fails with DelegateError
+        naming the library unless `cpu_fallback` is set. `providers`: ONNX Runtime execution
+        providers. `detector`: a callable image -> (boxes (M, 4), scores (M,)); by default the
+        bundled BlazeFace, loaded on first use. `use_native=False` forces the numpy decoder.
+        """
+        p = resolve_model(path)
+        fmt = model_format(p)
+        metadata = read_metadata(p)  # before any delegate: a foreign model fails first
+        if delegate is None:
+            delegates: list = []
+        elif isinstance(delegate, list):
+            delegates = delegate
+        else:
+            delegates = [delegate]
+        backend = open_backend(
+            p, fmt, threads=threads, delegates=delegates, cpu_fallback=cpu_fallback,
+            providers=providers,
+        )
+        return cls(backend, metadata, p, detector=detector, threads=threads,
+                   use_native=use_native)
+
+    # ------------------------------------------------------------------ contract checks
+    def _check_contract(self) -> None:
+        cfg, meta, inp = self.config, self.metadata, self.backend.input
+        s = cfg.input_size
+        want = (s, s, 3) if meta.input.layout == "NHWC" else (3, s, s)
+        if meta.input.layout not in ("NHWC", "NCHW") or tuple(inp.shape[1:]) != want:
+            raise ModelError(
+                f"{self.path}: input {inp.shape} does not match the metadata "
+                f"({meta.input.layout}, size {s})"
+            )
+        layout = meta.output.layout
+        if layout not in (GV_LAYOUT, HEATMAP_LAYOUT):
+            raise ModelError(f"{self.path}: unknown output layout {layout!r}")
+        if (layout == GV_LAYOUT) != (cfg.head == "gv"):
+            raise ModelError(f"{self.path}: output layout {layout} does not fit head {cfg.head}")
+
+    def _quant(self, which: str) -> tuple[float | None, int | None]:
+        """Scale and zero point: the interpreter's where it has them, else the metadata's."""
+        info = getattr(self.backend, which)
+        if info.dtype.kind == "f":
+            return None, None
+        if info.scale is not None and info.scale > 0:
+            return info.scale, info.zero_point
+        spec = getattr(self.metadata, which)
+        if spec.scale is None:
+            raise ModelError(f"{self.path}: integer {which} without quantisation parameters")
+        return spec.scale, spec.zero_point
+
+    # ------------------------------------------------------------------ detection of faces
+    @property
+    def detector(self) -> Detector:
+        """The face detector, the bundled one loaded on first use."""
+        if self._detector is None:
+            from ..detector import default_detector
+
+            self._detector = default_detector(threads=self._threads)
+        return self._detector
+
+    def find_faces(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Boxes (M, 4) in the landmark-box convention and scores (M,); NoFaceError if none."""
+        boxes, scores = self.detector(image)
+        if len(boxes) == 0:
+            raise NoFaceError("no face found")
+        return np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(scores, np.float64)
+
+    # ------------------------------------------------------------------ the landmarks
+    def detect(
+        self, image: np.ndarray | str | Path, boxes: object | None = None
+    ) -> list[Face]:
+        """Landmarks of each face in `image` (RGB uint8 array, or a file path).
+
+        `boxes`: (M, 4) face boxes x0, y0, x1, y1 in the training's convention (the tight box
+        around the 68 landmarks); None runs the bundled face detector. All faces run as one
+        batch where the model's batch axis allows it.
+        """
+        if isinstance(image, (str, Path)):
+            image = load_image(image)
+        image = as_rgb(image)
+        h, w = image.shape[:2]
+        self.timing = t = Timing()
+        t0 = time.perf_counter()
+        scores: list[float | None]
+        if boxes is None:
+            found, sc = self.find_faces(image)
+            box_list = [check_box(b, h, w) for b in found]
+            scores = [float(s) for s in sc]
+        else:
+            arr = np.asarray(boxes, dtype=np.float64)
+            if arr.ndim == 1:
+                arr = arr[None]
+            if arr.ndim != 2 or arr.shape[1] != 4:
+                raise BoxError(f"boxes must have shape (M, 4), got {np.shape(boxes)}")
+            box_list = [check_box(b, h, w) for b in arr]
+            scores = [None] * len(box_list)
+        t1 = time.perf_counter()
+        xy, conf, transforms = self._landmarks(image, box_list)
+        t.detect_faces, t.faces = (t1 - t0) * 1e3, len(box_list)
+        grid = self.config.output_size
+        faces = []
+        for i, b in enumerate(box_list):
+            outside = np.any((xy[i] < -0.5) | (xy[i] > grid - 0.5), axis=-1)
+            pts = to_image_coords(xy[i], transforms[i], self.config).astype(np.float32)
+            faces.append(Face(b, pts, conf[i], outside, scores[i]))
+        return faces
+
+    def _landmarks(
+        self, image: np.ndarray, boxes: list[np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Crop, run, decode: vector-grid coordinates (M, K, 2), peaks (M, K), crop affines."""
+        t = self.timing
+        t0 = time.perf_counter()
+        crops, transforms = [], []
+        for b in boxes:
+            crop, m = crop_face(image, b, self.config)
+            crops.append(crop)
+            transforms.append(m)
+        batch = self._input(np.stack(crops))
+        t1 = time.perf_counter()
+        out = self._run(batch)
+        t2 = time.perf_counter()
+        xy, conf = self._decode(out)
+        t3 = time.perf_counter()
+        t.preprocess, t.invoke, t.decode = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
+        return xy, conf, transforms
+
+    def _input(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 RGB crops (M, S, S, 3) -> the model's input tensor (layout, dtype, quant)."""
+        x = normalise(crops, self.config)  # (M, 3, S, S) float32: the training's path
+        if self.metadata.input.layout == "NHWC":
+            x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+        dtype = self.backend.input.dtype
+        if dtype.kind == "f":
+            return x.astype(dtype, copy=False)
+        scale, zp = self._quant("input")
+        info = np.iinfo(dtype)
+        q = np.round(x / np.float32(scale)) + zp
+        return np.clip(q, info.min, info.max).astype(dtype)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """Run the crops as one batch where the batch axis is dynamic, else one by one."""
+        n = batch.shape[0]
+        fixed = self.backend.input.shape[0]
+        if self.backend.input.dynamic_batch:
+            parts = [self.backend.run(batch[i:i + MAX_BATCH]) for i in range(0, n, MAX_BATCH)]
+        elif fixed > 1:  # a static batch of B: pad the last chunk
+            parts = []
+            for i in range(0, n, fixed):
+                chunk = batch[i:i + fixed]
+                pad = fixed - chunk.shape[0]
+                if pad:
+                    chunk = np.concatenate([chunk, np.repeat(chunk[-1:], pad, axis=0)])
+                parts.append(self.backend.run(chunk)[: fixed - pad])
+        else:
+            parts = [self.backend.run(batch[i:i + 1]) for i in range(n)]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+    def _decode(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cfg = self.config
+        scale, zp = self._quant("output")
+        if cfg.head == "gv":
+            params = DecodeParams(width=cfg.output_size, tau=cfg.tau, sigma=cfg.sigma)
+            return decode_packed(out, params, scale, zp, use_native=self._use_native)
+        v = out.astype(np.float32)
+        if scale is not None:
+            v = (v - np.float32(zp)) * np.float32(scale)
+        return decode_heatmaps(v)
+
+    def describe(self) -> dict:
+        """What runs where: for logs and `gv-infer --json`."""
+        return {
+            "model": str(self.path),
+            "interpreter": self.backend.name,
+            "delegated": self.backend.delegated,
+            "cpu_ops": self.backend.cpu_ops,
+            "input": {
+                "dtype": self.backend.input.dtype.name,
+                "shape": list(self.backend.input.shape),
+            },
+            "output": {"dtype": self.backend.output.dtype.name},
+            "head": self.config.head,
+            "num_landmarks": self.config.num_landmarks,
+        }

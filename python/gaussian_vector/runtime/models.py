@@ -1,0 +1,36 @@
+"""Where the exported models that ship inside the package live, and the names that pick them.
+
+`gv-infer` with no `--model` uses `default` (the fp32 TFLite export of the shipped GV checkpoint).
+`default-int8` and `default-onnx` name its int8 TFLite and ONNX exports. They are produced with
+gv-export from `weights/*.pt` and shipped under `gaussian_vector/weights/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .errors import ModelError
+
+WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
+SHIPPED = {
+    "default": "gv_default.tflite",
+    "default-int8": "gv_default_int8.tflite",
+    "default-onnx": "gv_default.onnx",
+}
+
+
+def shipped_model_path(name: str = "default") -> Path:
+    """Path of a shipped exported model by name (it may not exist in a source checkout)."""
+    if name not in SHIPPED:
+        raise ModelError(f"unknown shipped model {name!r} (choose from {', '.join(SHIPPED)})")
+    return WEIGHTS / SHIPPED[name]
+
+
+def resolve_model(model: str | Path | None) -> Path:
+    """A shipped model name or a file path -> an existing model file, or ModelError."""
+    key = "default" if model is None else str(model)
+    p = shipped_model_path(key) if key in SHIPPED else Path(key)
+    if not p.is_file():
+        hint = " (the shipped models are exported with gv-export)" if key in SHIPPED else ""
+        raise ModelError(f"model not found: {p}{hint}")
+    return p
