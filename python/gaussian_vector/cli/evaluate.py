@@ -1,0 +1,118 @@
+"""gv-eval: accuracy of a landmark model on a 300-W-layout folder (boxes from the landmarks).
+
+Reports NME (inter-ocular and inter-pupil), FR@0.1, AUC@0.1 and per-landmark error; writes the
+numbers as JSON (fractions, not %) and the CED curve as a PNG. `--model` takes a checkpoint
+path, an alias ('default' = GV, 'heatmap'), or an exported .onnx/.tflite (through the runtime).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gv-eval", description=__doc__)
+    p.add_argument("--model", action="append", required=True,
+                   help="checkpoint, alias (default, heatmap) or exported model; repeat to "
+                   "compare several on one CED plot")
+    p.add_argument("--data", type=Path, required=True, help="300-W-layout folder (recursive)")
+    p.add_argument("--names", type=Path, help="file of names to keep (e.g. helen/val.txt)")
+    p.add_argument("--json", type=Path, help="write the metrics here")
+    p.add_argument("--plot", type=Path, help="write the CED curve (PNG) here")
+    p.add_argument("--shrink", type=float, default=0.0,
+                   help="shrink the face boxes by this fraction (0.1 = 10%%) before cropping")
+    p.add_argument("--no-bbs", action="store_true", help="GV: decode without Beyond Box")
+    p.add_argument("--tau", type=float, help="Beyond Box tau (default: the model's)")
+    p.add_argument("--sigma", type=float, help="Beyond Box sigma (default: the model's)")
+    p.add_argument("--threshold", type=float, default=0.1, help="FR/AUC/CED threshold")
+    p.add_argument("--points", type=int, default=68, help="points per .pts file")
+    return p
+
+
+def plot_ced(curves: dict[str, np.ndarray], path: Path, threshold: float = 0.1) -> None:
+    """One CED line per model (per-image ION NME arrays), x in % of the normaliser."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..metrics import auc, ced
+
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=120)
+    for label, nme in curves.items():
+        xs, ys = ced(nme, threshold)
+        ax.plot(xs * 100, ys, label=f"{label} (AUC {auc(nme, threshold):.3f})")
+    ax.set_xlabel("NME, inter-ocular (%)")
+    ax.set_ylabel("fraction of images")
+    ax.set_xlim(0, threshold * 100)
+    ax.set_ylim(0, 1)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    from ..data.readers import read_300w, read_name_list
+    from ..evaluate import evaluate, predict
+
+    if not 0 <= args.shrink < 1:
+        print(f"gv-eval: --shrink must be in [0, 1), got {args.shrink}", file=sys.stderr)
+        return 2
+    names = read_name_list(args.names) if args.names else None
+    try:
+        samples, summary = read_300w(args.data, n_points=args.points, names=names)
+    except FileNotFoundError as e:
+        print(f"gv-eval: {e}", file=sys.stderr)
+        return 2
+    if not samples:
+        print(f"gv-eval: no annotated faces in {args.data} ({summary})", file=sys.stderr)
+        return 2
+    from ..schemes import get_scheme
+
+    scheme = get_scheme(args.points).name
+    results, curves = {}, {}
+    t = f"{args.threshold:g}"
+    for model in args.model:
+        try:
+            pred, config = predict(model, samples, shrink=args.shrink,
+                                   beyond_box=not args.no_bbs, tau=args.tau, sigma=args.sigma,
+                                   progress=sys.stderr.isatty())
+        except (FileNotFoundError, ValueError) as e:
+            print(f"gv-eval: {e}", file=sys.stderr)
+            return 2
+        res = evaluate(pred, samples, scheme, args.threshold)
+        res.update(model=str(model), data=str(args.data), shrink=args.shrink,
+                   beyond_box=not args.no_bbs, skipped=len(summary.skipped),
+                   head=config.head if config else None,
+                   tau=args.tau if args.tau is not None else (config.tau if config else None),
+                   sigma=args.sigma if args.sigma is not None else
+                   (config.sigma if config else None),
+                   names=[s.name for s in samples])
+        results[str(model)] = res
+        curves[str(model)] = np.asarray(res["per_image_ion"])
+        print(f"{model}: n={res['n']} ION {res['nme_ion'] * 100:.2f}% IPN "
+              f"{res['nme_ipn'] * 100:.2f}% FR@{t} {res[f'fr_{t}'] * 100:.1f}% AUC@{t} "
+              f"{res[f'auc_{t}']:.4f}  (shrink {args.shrink:g}, BBS "
+              f"{'off' if args.no_bbs else 'on'})")
+    if args.json:
+        out = next(iter(results.values())) if len(results) == 1 else {"models": results}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=1))
+    if args.plot:
+        plot_ced(curves, args.plot, args.threshold)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

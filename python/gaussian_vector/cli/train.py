@@ -1,0 +1,81 @@
+"""gv-train: train the GV model or the heatmap baseline on a 300-W-layout data folder."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def default_data_root() -> Path:
+    """GV_DATA, else ../shared/data relative to the repository root."""
+    env = os.environ.get("GV_DATA")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gv-train", description=__doc__)
+    p.add_argument("--head", choices=("gv", "heatmap"), default="gv")
+    p.add_argument("--data", type=Path, default=None, help="data root (default: $GV_DATA or "
+                   "../shared/data)")
+    p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, log)")
+    p.add_argument("--youtube", action="store_true", help="add the YouTube Faces train frames")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--min-lr", type=float, default=1e-5)
+    p.add_argument("--warmup-epochs", type=float, default=1.0)
+    p.add_argument("--weight-decay", type=float, default=0.0)
+    p.add_argument("--awing", type=float, default=0.0, help="heatmap: AWing weight-map factor "
+                   "(paper 10; 0 = plain MSE)")
+    p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--input-size", type=int, default=256)
+    p.add_argument("--width-mult", type=float, default=1.0)
+    p.add_argument("--arch", default="mobilenetv3_small")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    p.add_argument("--device", default="", help="cpu / cuda (default: cuda if available)")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N training faces")
+    p.add_argument("--max-steps", type=int, default=0, help="steps per epoch cap (smoke runs)")
+    p.add_argument("--no-resume", action="store_true", help="start over even if last.pt exists")
+    p.add_argument("--no-progress", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    from ..config import ModelConfig
+    from ..data.augment import NO_AUGMENT, AugmentConfig
+    from ..train import TrainConfig, split_300w, train
+
+    data = args.data or default_data_root()
+    if not (data / "300w").is_dir():
+        print(f"gv-train: no 300w folder under {data} (set --data or GV_DATA)", file=sys.stderr)
+        return 2
+    train_s, val_s, summary = split_300w(data, youtube=args.youtube)
+    logging.info("data: %s (%d train, %d val)", summary, len(train_s), len(val_s))
+    if args.limit:
+        train_s = train_s[: args.limit]
+    mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
+                     input_size=args.input_size)
+    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                     min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
+                     weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
+                     awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
+                     else AugmentConfig(), device=args.device,
+                     max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
+    best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume)
+    if best:
+        print(f"best epoch {best['epoch']}: val ION {best['nme_ion']:.4f} "
+              f"IPN {best['nme_ipn']:.4f} FR@0.1 {best['fr_0.1']:.3f} AUC@0.1 "
+              f"{best['auc_0.1']:.3f} -> {args.out / 'best.pt'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

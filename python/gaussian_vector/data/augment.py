@@ -1,0 +1,80 @@
+"""Paper 4.3 augmentation as parameters of the one crop affine (numpy only).
+
+A training sample is cropped with `affine.crop_transform(box, ..., rotation, scale, flip)`: the
+same function the runtime uses without augmentation, so training and serving share one warp.
+Flips also permute the landmark indices with the scheme's flip permutation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import affine
+from ..schemes import Scheme
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Probabilities and ranges (paper: rotation +-30 deg p=0.5, scale 0.75-1.25, flip p=0.5)."""
+
+    rotation_deg: float = 30.0
+    rotation_p: float = 0.5
+    scale_min: float = 0.75
+    scale_max: float = 1.25
+    flip_p: float = 0.5
+    shift: float = 0.0  # max jitter of the crop centre, fraction of its side
+    occlusion_p: float = 0.5
+    occlusion_max: float = 0.4  # max side of the occluding rectangle, fraction of the crop
+
+    def __post_init__(self) -> None:
+        for name in ("rotation_p", "flip_p", "occlusion_p"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"{name} is a probability in [0, 1], got {v}")
+        if not 0 < self.scale_min <= self.scale_max:
+            raise ValueError(f"need 0 < scale_min <= scale_max, got {self.scale_min}, "
+                             f"{self.scale_max}")
+        if not 0.0 <= self.occlusion_max <= 1.0:
+            raise ValueError(f"occlusion_max is a fraction in [0, 1], got {self.occlusion_max}")
+
+
+NO_AUGMENT = AugmentConfig(rotation_p=0.0, scale_min=1.0, scale_max=1.0, flip_p=0.0,
+                           occlusion_p=0.0)
+
+
+def sample_transform(
+    box: object, size: int, enlarge: float, aug: AugmentConfig, rng: np.random.Generator
+) -> tuple[np.ndarray, bool]:
+    """Draw augmentation parameters; return the crop affine and whether it flips."""
+    rot = rng.uniform(-aug.rotation_deg, aug.rotation_deg) if rng.random() < aug.rotation_p else 0.0
+    scale = rng.uniform(aug.scale_min, aug.scale_max)
+    flip = bool(rng.random() < aug.flip_p)
+    shift = tuple(rng.uniform(-aug.shift, aug.shift, 2)) if aug.shift > 0 else (0.0, 0.0)
+    m = affine.crop_transform(box, size, enlarge, rotation_deg=rot, scale=scale, flip=flip,
+                              shift=shift)
+    return m, flip
+
+
+def transform_points(points: np.ndarray, m: np.ndarray, flip: bool, scheme: Scheme) -> np.ndarray:
+    """Landmarks through the crop affine; a flipping affine also permutes the indices."""
+    out = affine.apply(m, points)
+    if flip:
+        out = out[list(scheme.flip_perm)]
+    return out
+
+
+def occlude(crop: np.ndarray, aug: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """With probability `occlusion_p`, paint a random rectangle with noise or a flat colour."""
+    if aug.occlusion_max <= 0 or rng.random() >= aug.occlusion_p:
+        return crop
+    s = crop.shape[0]
+    w, h = (rng.uniform(0.1, aug.occlusion_max, 2) * s).astype(int) + 1
+    x0, y0 = rng.integers(0, s - w + 1), rng.integers(0, s - h + 1)
+    out = crop.copy()
+    if rng.random() < 0.5:
+        out[y0 : y0 + h, x0 : x0 + w] = rng.integers(0, 256, (h, w, crop.shape[2]), np.uint8)
+    else:
+        out[y0 : y0 + h, x0 : x0 + w] = rng.integers(0, 256, crop.shape[2], np.uint8)
+    return out

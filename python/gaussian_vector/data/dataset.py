@@ -1,0 +1,104 @@
+"""Torch Dataset: sample -> (normalised crop, labels) with one affine warp and paper augmentation.
+
+Decoded images are cached in memory on first use (the 300-W crops are small): on a 2-core
+machine JPEG decoding would otherwise starve training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .. import affine
+from ..config import ModelConfig
+from ..image import load_image
+from ..labels import HeatmapLabel, VectorLabel
+from ..preprocess import normalise
+from ..schemes import get_scheme
+from .augment import NO_AUGMENT, AugmentConfig, occlude, sample_transform, transform_points
+from .readers import Sample
+
+
+def face_box(sample: Sample, shrink: float = 0.0) -> np.ndarray:
+    """The sample's face box (given, else the landmarks' tight box), shrunk by `shrink` per side
+    pair (0.1 = 10% smaller width and height, same centre)."""
+    box = (np.asarray(sample.box, np.float64) if sample.box is not None
+           else affine.box_from_landmarks(sample.points))
+    if shrink:
+        if not 0 <= shrink < 1:
+            raise ValueError(f"shrink must be in [0, 1), got {shrink}")
+        c = (box[:2] + box[2:]) / 2
+        half = (box[2:] - box[:2]) / 2 * (1 - shrink)
+        box = np.concatenate([c - half, c + half])
+    return box
+
+
+class LandmarkDataset(Dataset):
+    """Items: {"image": (3,S,S) float, "points": (K,2) label coords, "x","y" or "heatmap",
+    "affine": (2,3) image->crop, "index"}."""
+
+    def __init__(
+        self,
+        samples: list[Sample],
+        config: ModelConfig,
+        augment: AugmentConfig | None = None,
+        *,
+        seed: int = 0,
+        cache: bool = True,
+        shrink: float = 0.0,
+    ) -> None:
+        if not samples:
+            raise ValueError("LandmarkDataset needs at least one sample")
+        self.samples = samples
+        self.config = config
+        self.scheme = get_scheme(config.scheme)
+        bad = [s.name for s in samples if s.points.shape != (self.scheme.num_points, 2)]
+        if bad:
+            raise ValueError(f"{len(bad)} samples do not have {self.scheme.num_points} points, "
+                             f"e.g. {bad[:3]}")
+        self.augment = augment or NO_AUGMENT
+        self.seed = seed
+        self.epoch = 0
+        self.shrink = shrink
+        self._cache: dict[int, np.ndarray] | None = {} if cache else None
+        n = config.output_size
+        self.vector_label = VectorLabel(n, n, config.sigma, config.theta)
+        self.heatmap_label = HeatmapLabel(n, n, config.sigma)
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Change the augmentation draw per epoch while keeping runs reproducible."""
+        self.epoch = epoch
+
+    def image(self, i: int) -> np.ndarray:
+        if self._cache is None:
+            return load_image(self.samples[i].image)
+        if i not in self._cache:
+            self._cache[i] = load_image(self.samples[i].image)
+        return self._cache[i]
+
+    def __getitem__(self, i: int) -> dict:
+        s = self.samples[i]
+        cfg = self.config
+        rng = np.random.default_rng((self.seed, self.epoch, i))
+        box = face_box(s, self.shrink)
+        m, flip = sample_transform(box, cfg.input_size, cfg.enlarge, self.augment, rng)
+        crop = affine.warp(self.image(i), m, cfg.input_size)
+        crop = occlude(crop, self.augment, rng)
+        pts = affine.crop_to_heatmap(transform_points(s.points, m, flip, self.scheme),
+                                     cfg.input_size // cfg.output_size)
+        item = {
+            "image": torch.from_numpy(normalise(crop, cfg)),
+            "points": torch.from_numpy(pts.astype(np.float32)),
+            "affine": torch.from_numpy(m.astype(np.float64)),
+            "index": i,
+        }
+        if cfg.head == "gv":
+            x, y = self.vector_label.encode(pts)
+            item["x"], item["y"] = torch.from_numpy(x), torch.from_numpy(y)
+        else:
+            item["heatmap"] = torch.from_numpy(self.heatmap_label.encode(pts))
+        return item

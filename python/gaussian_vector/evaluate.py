@@ -1,0 +1,129 @@
+"""Evaluation: run a model over annotated faces, decode, map back to image coordinates, score.
+
+The network pass (`infer_torch`) is separate from decoding (`decode_outputs`) so Beyond Box
+parameters can be swept without re-running the network. `predict` picks the backend from the
+model file: torch checkpoints here, exported .onnx/.tflite through `gaussian_vector.runtime`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import metrics
+from .config import ModelConfig
+from .data.readers import Sample
+from .decode import decode_heatmaps, decode_vectors
+from .preprocess import to_image_coords
+
+EXPORTED_SUFFIXES = (".onnx", ".tflite")
+
+
+@dataclass
+class Outputs:
+    """Raw network outputs for a set of faces plus the crop affines that produced them."""
+
+    config: ModelConfig
+    affines: np.ndarray  # (N, 2, 3) image -> crop
+    x: np.ndarray | None = None  # (N, K, W) GV
+    y: np.ndarray | None = None  # (N, K, H) GV
+    heatmaps: np.ndarray | None = None  # (N, K, H, W) heatmap baseline
+
+
+def infer_torch(model, config: ModelConfig, samples: list[Sample], *, shrink: float = 0.0,
+                batch_size: int = 16, device: str | None = None, progress: bool = False,
+                dataset=None) -> Outputs:
+    """Forward every face (box from its landmarks or its given box, optionally shrunk)."""
+    import torch
+    from torch.utils.data import DataLoader
+
+    from .data.dataset import LandmarkDataset
+
+    ds = dataset if dataset is not None else LandmarkDataset(samples, config, shrink=shrink)
+    dev = torch.device(device or next(model.parameters()).device)
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=0)
+    if progress:
+        from tqdm import tqdm
+
+        loader = tqdm(loader, desc="eval", unit="batch", leave=False)
+    xs, ys, hms, affs = [], [], [], []
+    was_training = model.training
+    model.eval()
+    with torch.inference_mode():
+        for batch in loader:
+            img = batch["image"].to(dev).contiguous(memory_format=torch.channels_last)
+            out = model(img)
+            if config.head == "gv":
+                xs.append(out[0].float().cpu().numpy())
+                ys.append(out[1].float().cpu().numpy())
+            else:
+                hms.append(out.float().cpu().numpy())
+            affs.append(batch["affine"].numpy())
+    model.train(was_training)
+    o = Outputs(config, np.concatenate(affs))
+    if config.head == "gv":
+        o.x, o.y = np.concatenate(xs), np.concatenate(ys)
+    else:
+        o.heatmaps = np.concatenate(hms)
+    return o
+
+
+def decode_outputs(o: Outputs, *, beyond_box: bool = True, tau: float | None = None,
+                   sigma: float | None = None) -> np.ndarray:
+    """Outputs -> landmarks in image coordinates (N, K, 2)."""
+    cfg = o.config
+    if o.heatmaps is not None:
+        hm_xy, _ = decode_heatmaps(o.heatmaps)
+    else:
+        hm_xy, _ = decode_vectors(o.x, o.y, beyond_box=beyond_box,
+                                  tau=cfg.tau if tau is None else tau,
+                                  sigma=cfg.sigma if sigma is None else sigma)
+    return np.stack([to_image_coords(hm_xy[i], o.affines[i], cfg) for i in range(len(hm_xy))])
+
+
+def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
+            beyond_box: bool = True, tau: float | None = None, sigma: float | None = None,
+            progress: bool = False) -> tuple[np.ndarray, ModelConfig | None]:
+    """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model."""
+    from .data.dataset import face_box
+
+    if Path(str(model_path)).suffix.lower() in EXPORTED_SUFFIXES:
+        return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma,
+                                 face_box), None
+    from .checkpoint import load
+
+    model, config, _ = load(model_path)
+    o = infer_torch(model, config, samples, shrink=shrink, progress=progress)
+    return decode_outputs(o, beyond_box=beyond_box, tau=tau, sigma=sigma), config
+
+
+def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, face_box) -> np.ndarray:
+    """Exported models go through the on-device runtime, as a board would run them."""
+    try:
+        from .runtime import Landmarker
+    except ImportError as e:
+        raise ValueError(f"evaluating {path} needs gaussian_vector.runtime, which is not "
+                         f"available: {e}") from e
+    from .image import load_image
+
+    kwargs = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma}
+    try:
+        lm = Landmarker.from_file(path, **{k: v for k, v in kwargs.items() if v is not None})
+    except TypeError:
+        lm = Landmarker.from_file(path)
+    out = []
+    for s in samples:
+        res = lm.detect(load_image(s.image), [face_box(s, shrink)])
+        pts = res[0] if isinstance(res, (list, tuple)) else res
+        pts = getattr(pts, "points", pts)
+        out.append(np.asarray(pts, dtype=np.float64).reshape(-1, 2))
+    return np.stack(out)
+
+
+def evaluate(pred: np.ndarray, samples: list[Sample], scheme: str = "300w68",
+             threshold: float = 0.1) -> dict:
+    """Metrics for predictions against the samples' landmarks (see `metrics.summarise`)."""
+    gt = np.stack([s.points for s in samples])
+    return metrics.summarise(pred, gt, scheme, threshold)

@@ -1,0 +1,204 @@
+"""Training loop for GV and the heatmap baseline: Adam, warm-up + cosine LR, resumable
+checkpoints, per-epoch validation NME as JSON lines, fixed seed, all cores, GPU when present."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from . import checkpoint
+from .config import ModelConfig
+from .data.augment import AugmentConfig
+from .data.dataset import LandmarkDataset
+from .data.readers import ReadSummary, Sample, read_300w, read_name_list
+from .evaluate import decode_outputs, evaluate, infer_torch
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """The recipe: everything that is not the model itself."""
+
+    epochs: int = 60
+    batch_size: int = 16
+    lr: float = 2e-3
+    min_lr: float = 1e-5
+    warmup_epochs: float = 1.0
+    weight_decay: float = 0.0
+    seed: int = 0
+    threads: int = 0  # 0 = all cores
+    awing_weight: float = 0.0  # heatmap baseline: AWing weight-map factor (paper: 10); 0 = off
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    device: str = ""  # "" = cuda if available else cpu
+    max_steps_per_epoch: int = 0  # 0 = full epochs (tests use a few steps)
+    progress: bool = True
+
+
+def split_300w(data_root: str | Path, youtube: bool = False,
+               ) -> tuple[list[Sample], list[Sample], ReadSummary]:
+    """The project split: AFW + HELEN train less helen/val.txt for training (plus YouTube frames
+    if asked); the helen/val.txt names for validation."""
+    root = Path(data_root)
+    val_names = read_name_list(root / "300w/helen/val.txt")
+    summary = ReadSummary()
+    folders = [root / "300w/afw", root / "300w/helen/trainset"]
+    if youtube:
+        folders.append(root / "youtube-faces/trainset")
+    train, summary = read_300w(folders, exclude=val_names, summary=summary)
+    val, summary = read_300w(root / "300w/helen/trainset", names=val_names, summary=summary)
+    if len(val) != len(val_names):
+        log.warning("validation split: %d of %d names found", len(val), len(val_names))
+    return train, val, summary
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - seeds any third-party code using the legacy API
+    torch.manual_seed(seed)
+
+
+def lr_factor(step: int, total: int, warmup: int, min_ratio: float) -> float:
+    """Linear warm-up to 1, then cosine decay to `min_ratio` at `total` steps."""
+    if warmup and step < warmup:
+        return (step + 1) / warmup
+    t = min(1.0, (step - warmup) / max(1, total - warmup))
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def loss_fn(out, batch: dict, config: ModelConfig, awing_weight: float = 0.0) -> torch.Tensor:
+    """MSE on vector labels (GV) or on heatmaps (baseline, optionally AWing-weighted)."""
+    if config.head == "gv":
+        x, y = out
+        return F.mse_loss(x, batch["x"]) + F.mse_loss(y, batch["y"])
+    target = batch["heatmap"]
+    if awing_weight <= 0:
+        return F.mse_loss(out, target)
+    # AWing weight map: 1 + w on the 3x3-dilated region where the target is >= 0.2.
+    mask = F.max_pool2d((target >= 0.2).float(), 3, stride=1, padding=1)
+    return ((out - target) ** 2 * (1 + awing_weight * mask)).mean()
+
+
+def validate(model, config: ModelConfig, val_ds: LandmarkDataset, device) -> dict:
+    """Validation metrics (ION, IPN, FR, AUC at 0.1) with the default decoder."""
+    o = infer_torch(model, config, val_ds.samples, dataset=val_ds, device=str(device))
+    res = evaluate(decode_outputs(o), val_ds.samples, config.scheme)
+    return {k: v for k, v in res.items() if not isinstance(v, list)}
+
+
+def _to(batch: dict, device) -> dict:
+    return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
+            for k, v in batch.items()}
+
+
+def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sample],
+          val_samples: list[Sample], out_dir: str | Path, *, resume: bool = True) -> dict:
+    """Train into `out_dir` (last.pt every epoch, best.pt on best val ION, log.jsonl);
+    resumes from `out_dir/last.pt` when it exists and `resume` is set. Returns the best metrics."""
+    from .models import build_model
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    seed_everything(cfg.seed)
+    model = build_model(model_config).to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    train_ds = LandmarkDataset(train_samples, model_config, cfg.augment, seed=cfg.seed)
+    val_ds = LandmarkDataset(val_samples, model_config)
+    steps_per_epoch = math.ceil(len(train_ds) / cfg.batch_size)
+    if cfg.max_steps_per_epoch:
+        steps_per_epoch = min(steps_per_epoch, cfg.max_steps_per_epoch)
+    total = steps_per_epoch * cfg.epochs
+    warmup = int(cfg.warmup_epochs * steps_per_epoch)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: lr_factor(s, total, warmup, cfg.min_lr / cfg.lr))
+    start_epoch, best, wall = 0, None, 0.0
+    last = out / "last.pt"
+    if resume and last.is_file():
+        payload = checkpoint.load_raw(last)
+        if ModelConfig.from_dict(payload["config"]) != model_config:
+            raise ValueError(f"{last} was trained with another model config; use a new out dir")
+        model.load_state_dict(payload["state_dict"])
+        ts = payload["train_state"]
+        opt.load_state_dict(ts["optimizer"])
+        sched.load_state_dict(ts["scheduler"])
+        start_epoch, best, wall = payload["epoch"], ts.get("best"), ts.get("wall_s", 0.0)
+        log.info("resumed from %s at epoch %d", last, start_epoch)
+    (out / "train_config.json").write_text(json.dumps(
+        {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(train_ds),
+         "n_val": len(val_ds)}, indent=1, default=str))
+    g = torch.Generator()
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.time()
+        train_ds.set_epoch(epoch)
+        g.manual_seed(cfg.seed * 1000 + epoch)
+        loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
+                            num_workers=0, drop_last=len(train_ds) > cfg.batch_size)
+        model.train()
+        it = loader
+        if cfg.progress:
+            from tqdm import tqdm
+
+            it = tqdm(loader, total=min(len(loader), steps_per_epoch),
+                      desc=f"{model_config.head} {epoch + 1}/{cfg.epochs}", unit="batch",
+                      leave=False)
+        losses = []
+        for step, batch in enumerate(it):
+            if step >= steps_per_epoch:
+                break
+            batch = _to(batch, device)
+            img = batch["image"].contiguous(memory_format=torch.channels_last)
+            loss = loss_fn(model(img), batch, model_config, cfg.awing_weight)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            if cfg.progress:
+                it.set_postfix(loss=f"{np.mean(losses[-20:]):.5f}")
+        train_time = time.time() - t0
+        val = validate(model, model_config, val_ds, device)
+        wall += time.time() - t0
+        rec = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "lr":
+               opt.param_groups[0]["lr"], "epoch_s": round(time.time() - t0, 1),
+               "train_s": round(train_time, 1), "wall_s": round(wall, 1), **val}
+        improved = best is None or val["nme_ion"] < best["nme_ion"]
+        if improved:
+            best = rec
+        with open(out / "log.jsonl", "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        log.info("epoch %d: loss %.5f val ION %.4f IPN %.4f (%.0f s)", epoch + 1,
+                 rec["train_loss"], val["nme_ion"], val["nme_ipn"], rec["epoch_s"])
+        metrics_ = {k: v for k, v in rec.items() if k != "lr"}
+        if improved:
+            checkpoint.save(out / "best.pt", model, model_config, epoch=epoch + 1,
+                            metrics=metrics_)
+        checkpoint.save(last, model, model_config, epoch=epoch + 1, metrics=metrics_,
+                        train_state={"optimizer": opt.state_dict(),
+                                     "scheduler": sched.state_dict(), "best": best,
+                                     "wall_s": wall, "train_config": asdict(cfg)})
+    return best or {}
+
+
+def strip_checkpoint(src: str | Path, dst: str | Path) -> None:
+    """Copy a training checkpoint without optimiser state (the shipped form)."""
+    payload = checkpoint.load_raw(src)
+    payload.pop("train_state", None)
+    Path(dst).parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(str(dst) + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(dst)
