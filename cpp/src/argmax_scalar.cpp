@@ -1,0 +1,69 @@
+// The portable argmax path: plain C++ whose inner loops (16 independent lanes per chunk) the
+// compiler is free to vectorise. It defines the chunked scan every SIMD path mirrors.
+#include <limits>
+
+#include "kernels.hpp"
+
+namespace gv {
+namespace detail {
+namespace {
+
+template <class T>
+constexpr T lowest() noexcept {
+  return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                              : std::numeric_limits<T>::lowest();
+}
+
+// `a > b ? a : b` keeps b when a is NaN: the accumulators are seeded with a non-NaN value and
+// stay NaN-free, so NaN never wins.
+template <class T>
+inline T max_keep(T a, T b) noexcept {
+  return a > b ? a : b;
+}
+
+template <class T>
+std::size_t argmax_row(const T* v, std::size_t n) noexcept {
+  constexpr std::size_t kLanes = 16;
+  T best = lowest<T>();
+  std::size_t best_chunk = n;  // n: no chunk has beaten the initial value
+  std::size_t j = 0;
+  for (; j + kChunk <= n; j += kChunk) {
+    T acc[kLanes];
+    for (std::size_t l = 0; l < kLanes; ++l) acc[l] = best;
+    for (std::size_t k = 0; k < kChunk; k += kLanes)
+      for (std::size_t l = 0; l < kLanes; ++l) acc[l] = max_keep(v[j + k + l], acc[l]);
+    T m = acc[0];
+    for (std::size_t l = 1; l < kLanes; ++l) m = max_keep(acc[l], m);
+    if (m > best) {
+      best = m;
+      best_chunk = j;
+    }
+  }
+  std::size_t idx = 0;
+  if (best_chunk != n)
+    for (idx = best_chunk; !(v[idx] == best); ++idx) {
+    }
+  for (; j < n; ++j)
+    if (v[j] > best) {
+      best = v[j];
+      idx = j;
+    }
+  return idx;
+}
+
+template <class T>
+void argmax_rows(const T* base, std::size_t rows, std::size_t len, std::size_t stride,
+                 std::size_t* out) noexcept {
+  for (std::size_t r = 0; r < rows; ++r) out[r] = argmax_row(base + r * stride, len);
+}
+
+}  // namespace
+
+const Kernels& scalar_kernels() noexcept {
+  static const Kernels k{Isa::scalar, &argmax_rows<float>, &argmax_rows<std::int8_t>,
+                         &argmax_rows<std::uint8_t>};
+  return k;
+}
+
+}  // namespace detail
+}  // namespace gv

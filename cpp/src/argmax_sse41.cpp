@@ -1,0 +1,99 @@
+// The SSE4.1 argmax path (x86-64): 128-bit registers, 4 floats or 16 bytes each. Compiled for
+// SSE4.1 through a target pragma (not a -m flag), so only the functions below use it; isa.cpp
+// checks the CPU before selecting it.
+#include "kernels.hpp"
+
+#ifdef GV_HAVE_X86_KERNELS
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("sse4.1"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("sse4.1")
+#endif
+
+#include "argmax_simd.hpp"
+
+namespace gv {
+namespace detail {
+namespace {
+
+struct F32 {
+  using T = float;
+  using Vec = __m128;
+  static constexpr std::size_t kPerVec = 4;
+  static Vec set1(T x) { return _mm_set1_ps(x); }
+  static Vec load(const T* p) { return _mm_loadu_ps(p); }
+  // MAXPS returns its second operand when either is NaN.
+  static Vec max_keep(Vec a, Vec acc) { return _mm_max_ps(a, acc); }
+  static bool any_gt(Vec m, Vec b) { return _mm_movemask_ps(_mm_cmpgt_ps(m, b)) != 0; }
+  static T hmax(Vec m) {
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+  }
+  static unsigned eq_mask(const T* p, Vec b) {
+    return static_cast<unsigned>(_mm_movemask_ps(_mm_cmpeq_ps(load(p), b)));
+  }
+};
+
+// Bytes: hmax folds the 16 lanes by halves; signed and unsigned differ only in max and compare.
+template <class Byte>
+struct Bytes {
+  using T = Byte;
+  using Vec = __m128i;
+  static constexpr bool kSigned = std::numeric_limits<Byte>::is_signed;
+  static constexpr std::size_t kPerVec = 16;
+  static Vec set1(T x) { return _mm_set1_epi8(static_cast<char>(x)); }
+  static Vec load(const T* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+  static Vec max_keep(Vec a, Vec acc) {
+    return kSigned ? _mm_max_epi8(a, acc) : _mm_max_epu8(a, acc);
+  }
+  static bool any_gt(Vec m, Vec b) {
+    // m > b somewhere  <=>  max(m, b) != b somewhere.
+    return _mm_movemask_epi8(_mm_cmpeq_epi8(max_keep(m, b), b)) != 0xFFFF;
+  }
+  static T hmax(Vec m) {
+    m = max_keep(m, _mm_srli_si128(m, 8));
+    m = max_keep(m, _mm_srli_si128(m, 4));
+    m = max_keep(m, _mm_srli_si128(m, 2));
+    m = max_keep(m, _mm_srli_si128(m, 1));
+    return static_cast<T>(_mm_cvtsi128_si32(m) & 0xFF);
+  }
+  static unsigned eq_mask(const T* p, Vec b) {
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(p), b)));
+  }
+};
+
+}  // namespace
+}  // namespace detail
+}  // namespace gv
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+// Defined after the pragma ends: building the table must not itself need SSE41. The kernels
+// it points to are template instances defined under the pragma, and carry its target.
+namespace gv {
+namespace detail {
+
+const Kernels& sse41_kernels() noexcept {
+  static const Kernels k{Isa::sse41, &simd::argmax_rows<F32>,
+                         &simd::argmax_rows<Bytes<std::int8_t>>,
+                         &simd::argmax_rows<Bytes<std::uint8_t>>};
+  return k;
+}
+
+}  // namespace detail
+}  // namespace gv
+
+#endif  // GV_HAVE_X86_KERNELS

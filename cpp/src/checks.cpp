@@ -1,0 +1,59 @@
+// Parameter validation shared by the decoders, and the single-row argmax entry points.
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "gv/decode.hpp"
+#include "kernels.hpp"
+
+namespace gv {
+
+void check_params(const VectorParams& params) {
+  if (!std::isfinite(params.sigma) || !(params.sigma > 0))
+    throw std::invalid_argument("sigma must be a finite number > 0, got " +
+                                std::to_string(params.sigma));
+  if (!std::isfinite(params.tau) || !(params.tau > 0))
+    throw std::invalid_argument("tau must be a finite number > 0, got " +
+                                std::to_string(params.tau));
+}
+
+// A normal scale keeps every (q - zero_point) * scale distinct and ordered like q, and the
+// bound on 512 * scale keeps them finite: that is what makes argmax on raw integers exact.
+template <class T>
+void check_quant(Quant quant) {
+  if (!std::isnormal(quant.scale) || !(quant.scale > 0) ||
+      !std::isfinite(quant.scale * 512.0f))
+    throw std::invalid_argument(
+        "scale must be a normal float32 > 0 (and < FLT_MAX / 512), got " +
+        std::to_string(quant.scale));
+  if (quant.zero_point < std::numeric_limits<T>::min() ||
+      quant.zero_point > std::numeric_limits<T>::max())
+    throw std::invalid_argument("zero point " + std::to_string(quant.zero_point) +
+                                " is outside the range of the integer type");
+}
+
+template void check_quant<std::int8_t>(Quant);
+template void check_quant<std::uint8_t>(Quant);
+
+namespace {
+template <class T>
+std::size_t argmax_one(const T* v, std::size_t n, detail::RowsArgmax<T> rows) {
+  if (v == nullptr || n == 0) throw std::invalid_argument("argmax of an empty or null row");
+  std::size_t out = 0;
+  rows(v, 1, n, n, &out);
+  return out;
+}
+}  // namespace
+
+std::size_t argmax(const float* v, std::size_t n, Isa isa) {
+  return argmax_one(v, n, detail::kernels_for(isa).f32);
+}
+std::size_t argmax(const std::int8_t* v, std::size_t n, Isa isa) {
+  return argmax_one(v, n, detail::kernels_for(isa).i8);
+}
+std::size_t argmax(const std::uint8_t* v, std::size_t n, Isa isa) {
+  return argmax_one(v, n, detail::kernels_for(isa).u8);
+}
+
+}  // namespace gv

@@ -1,0 +1,47 @@
+// Internal: the per-ISA argmax kernels the decoders dispatch to, once per call.
+//
+// Every kernel computes, for each of `rows` rows of `len` elements (row r starts at
+// base + r * stride), the index of the first maximum. NaN never wins a comparison, and a row in
+// which nothing beats -inf (all NaN or -inf) gives 0. The scan works in chunks of kChunk
+// elements: a chunk is reduced to its maximum, which is compared with the best so far, and only
+// the chunk where the final maximum first appeared is searched for its index. That one-pass
+// structure is the same in every path, which is what makes them bit-identical.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gv/isa.hpp"
+
+namespace gv {
+namespace detail {
+
+constexpr std::size_t kChunk = 64;
+
+template <class T>
+using RowsArgmax = void (*)(const T* base, std::size_t rows, std::size_t len,
+                            std::size_t stride, std::size_t* out);
+
+struct Kernels {
+  Isa isa;
+  RowsArgmax<float> f32;
+  RowsArgmax<std::int8_t> i8;
+  RowsArgmax<std::uint8_t> u8;
+};
+
+const Kernels& scalar_kernels() noexcept;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define GV_HAVE_X86_KERNELS 1
+const Kernels& sse41_kernels() noexcept;
+const Kernels& avx2_kernels() noexcept;
+#endif
+#if defined(__aarch64__) && defined(__ARM_NEON)
+#define GV_HAVE_NEON_KERNELS 1
+const Kernels& neon_kernels() noexcept;
+#endif
+
+/// The kernels of `isa` (automatic resolved); throws std::invalid_argument if unsupported here.
+const Kernels& kernels_for(Isa isa);
+
+}  // namespace detail
+}  // namespace gv

@@ -1,0 +1,91 @@
+// Internal: the per-landmark rules of docs/decoding.md, applied once the argmax is known.
+//
+// Everything the numpy reference computes in float64 is computed here in double, in the same
+// order, and rounded to float32 at the same point, so the results are the same numbers.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "gv/decode.hpp"
+
+namespace gv {
+namespace detail {
+
+/// Rows decoded per argmax call; the index buffers live on the stack (no allocation).
+constexpr std::size_t kRowsPerBlock = 128;
+
+/// Real value of an element: the float itself, or float32(q - zero_point) * float32(scale).
+struct RealFloat {
+  float operator()(float v) const noexcept { return v; }
+};
+template <class T>
+struct RealQuant {
+  float scale;
+  std::int32_t zero_point;
+  float operator()(T q) const noexcept {
+    return static_cast<float>(static_cast<std::int32_t>(q) - zero_point) * scale;
+  }
+};
+
+/// -1, 0 or +1 as the sign of a - b; 0 when they are equal or either is NaN.
+template <class A>
+inline int sign_of_difference(A a, A b) noexcept {
+  return static_cast<int>(a > b) - static_cast<int>(a < b);
+}
+
+/// i + 0.25 * sign, evaluated in double and rounded once, as the reference does.
+inline float quarter_shift(std::size_t i, int sign) noexcept {
+  return static_cast<float>(static_cast<double>(i) + 0.25 * sign);
+}
+
+/// min(a, b) that returns NaN when either is NaN (numpy's np.minimum).
+inline float nan_min(float a, float b) noexcept {
+  if (std::isnan(a)) return a;
+  if (std::isnan(b)) return b;
+  return b < a ? b : a;
+}
+
+/// Beyond Box and end-element constants derived once per call from the parameters.
+struct VectorRules {
+  bool beyond_box;
+  double tau;
+  double two_sigma2;  // 2 sigma^2
+  double max_d;       // 3 sigma: the label's support
+  double g1;          // exp(-1 / (2 sigma^2)): one pixel from a centred peak
+
+  explicit VectorRules(const VectorParams& p) noexcept
+      : beyond_box(p.beyond_box),
+        tau(p.tau),
+        two_sigma2(2.0 * p.sigma * p.sigma),
+        max_d(3.0 * p.sigma),
+        g1(std::exp(-1.0 / (2.0 * p.sigma * p.sigma))) {}
+
+  /// Distance beyond the end for an end peak below tau (paper Eq. 6-7), in [0, 3 sigma].
+  double beyond_distance(float peak) const noexcept {
+    const double p = peak;
+    if (!(p > 0)) return max_d;
+    const double d = std::sqrt(two_sigma2 * std::log(tau / p));
+    return d < max_d ? d : max_d;
+  }
+
+  /// Location of one vector v[0..w) whose argmax is i; writes the real peak value.
+  template <class T, class Real>
+  float locate(const T* v, std::size_t w, std::size_t i, Real real, float* peak) const noexcept {
+    const float pk = real(v[i]);
+    *peak = pk;
+    if (i > 0 && i + 1 < w) return quarter_shift(i, sign_of_difference(v[i + 1], v[i - 1]));
+    const bool first = i == 0;
+    if (beyond_box && !(static_cast<double>(pk) >= tau)) {
+      const double d = beyond_distance(pk);
+      return first ? static_cast<float>(-d) : static_cast<float>(static_cast<double>(w - 1) + d);
+    }
+    if (first) return quarter_shift(0, sign_of_difference(static_cast<double>(real(v[1])), g1));
+    return quarter_shift(w - 1, sign_of_difference(g1, static_cast<double>(real(v[w - 2]))));
+  }
+};
+
+}  // namespace detail
+}  // namespace gv
