@@ -1,0 +1,80 @@
+"""`gv-export MODEL --target onnx|tflite [--int8] [--calib DIR] [--imgsz N] [-o OUT] [--npu ACC]`.
+
+Errors the user can fix print one line and exit 1; there is no traceback unless --verbose."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import ExportError
+from .validate import INT8_MAX_NME_INCREASE
+
+EPILOG = """examples:
+  gv-export default --target tflite --int8 --npu ethos-u55-256
+  gv-export runs/gv/best.pt --target onnx -o out/
+  gv-export heatmap --target tflite --int8 --calib data/300w/helen/trainset
+docs: docs/export.md"""
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gv-export", description="Export a gaussian-vector checkpoint to ONNX or TFLite "
+        "(fp32 or full int8), validated against torch on real faces.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="checkpoint .pt, or an alias: default, gv, heatmap")
+    p.add_argument("--target", required=True, help="onnx or tflite")
+    p.add_argument("--int8", action="store_true",
+                   help="full-integer int8 TFLite (int8 input and output, no float ops)")
+    p.add_argument("--calib", metavar="DIR", help="300-W-layout folder of NAME.jpg + NAME.pts "
+                   "for calibration and validation (default: the packaged sample faces)")
+    p.add_argument("--calib-max", type=int, default=64, metavar="N",
+                   help="use at most N faces (default 64)")
+    p.add_argument("--imgsz", type=int, metavar="N", help="input size (default: the model's)")
+    p.add_argument("-o", "--output", metavar="OUT", help="output file or folder "
+                   "(default ./NAME[_int8].EXT)")
+    p.add_argument("--npu", metavar="ACCEL", help="compile with vela for this Ethos-U config, "
+                   "e.g. ethos-u55-256, and report NPU coverage and cycles (needs --int8)")
+    p.add_argument("--bpm", choices=("fused", "separable"), default="fused",
+                   help="GV tail: means before the 1x1 head (fused, default) or after it")
+    p.add_argument("--max-nme-increase", type=float, default=INT8_MAX_NME_INCREASE,
+                   metavar="F", help="int8 fails when its NME exceeds torch's by more than this "
+                   f"fraction (default {INT8_MAX_NME_INCREASE})")
+    p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show converter output and tracebacks")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        from .exporter import export
+
+        result = export(
+            args.model, args.target, int8=args.int8, calib=args.calib, imgsz=args.imgsz,
+            out=args.output, npu=args.npu, bpm_form=args.bpm, max_faces=args.calib_max,
+            max_nme_increase=args.max_nme_increase, verbose=args.verbose)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"path": str(result.path), "bytes": result.size,
+                           "seconds": result.seconds, "validation": result.validation.to_dict(),
+                           "vela": result.vela.to_dict() if result.vela else None,
+                           "metadata": json.loads(result.metadata.to_json())}, f, indent=2)
+    except ExportError as e:
+        if args.verbose:
+            raise
+        print(f"gv-export: error: {e}", file=sys.stderr)
+        return 1
+    except ImportError as e:  # torch or the core itself missing
+        print(f"gv-export: error: {e}: pip install 'gaussian-vector[export]'", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gv-export: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

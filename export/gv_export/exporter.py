@@ -1,0 +1,160 @@
+"""One export, start to finish: load the checkpoint, wrap it, convert (and quantise), embed the
+metadata, validate against torch on real faces, and only then move the file into place; with an
+accelerator name, compile it with vela and report. The CLI is a thin shell around `export`."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gaussian_vector import checkpoint
+from gaussian_vector.config import ModelConfig
+from gaussian_vector.metadata import ModelMetadata
+from gaussian_vector.preprocess import normalise
+
+from . import metadata_io
+from .calibration import Faces, load_faces
+from .errors import ExportError
+from .validate import INT8_MAX_NME_INCREASE, Report, validate
+from .vela_report import VelaReport, run_vela
+from .wrap import ExportWrapper, input_shape, output_shape
+
+TARGETS = ("onnx", "tflite")
+SUFFIX = {"onnx": ".onnx", "tflite": ".tflite"}
+LAYOUT = {"onnx": "NCHW", "tflite": "NHWC"}
+
+
+@dataclass
+class Result:
+    path: Path
+    metadata: ModelMetadata
+    validation: Report
+    seconds: float
+    vela: VelaReport | None = None
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+
+def load_checkpoint(model: str | Path) -> tuple[torch.nn.Module, ModelConfig, str]:
+    """(model in eval mode, config, a short name) or ExportError with one line."""
+    try:
+        path = checkpoint.resolve(model)
+        net, config, _ = checkpoint.load(path)
+    except FileNotFoundError as e:
+        raise ExportError(str(e)) from None
+    except ValueError as e:
+        raise ExportError(str(e).splitlines()[0]) from None
+    return net, config, path.stem
+
+
+def output_path(out: str | Path | None, stem: str, target: str, int8: bool) -> Path:
+    """-o as given (a folder gets the default name inside), else ./STEM[_int8].EXT."""
+    name = f"{stem}{'_int8' if int8 else ''}{SUFFIX[target]}"
+    if out is None:
+        return Path(name)
+    p = Path(out)
+    return p / name if p.is_dir() or str(out).endswith(os.sep) else p
+
+
+def export(
+    model: str | Path,
+    target: str,
+    *,
+    int8: bool = False,
+    calib: str | Path | None = None,
+    imgsz: int | None = None,
+    out: str | Path | None = None,
+    npu: str | None = None,
+    bpm_form: str = "fused",
+    max_faces: int = 64,
+    max_nme_increase: float = INT8_MAX_NME_INCREASE,
+    verbose: bool = False,
+    log: Callable[[str], None] = print,
+) -> Result:
+    """Export `model` (path or alias) to `target`; ExportError for anything the user can fix."""
+    if target not in TARGETS:
+        raise ExportError(f"unknown target {target!r}; choose from {', '.join(TARGETS)}")
+    if int8 and target != "tflite":
+        raise ExportError("--int8 is for --target tflite (full-integer TFLite for NPUs)")
+    if npu and not (target == "tflite" and int8):
+        raise ExportError("--npu compiles full-integer models: use it with --target tflite --int8")
+    t0 = time.perf_counter()
+    net, config, stem = load_checkpoint(model)
+    if imgsz is not None and imgsz != config.input_size:
+        try:
+            config = dataclasses.replace(config, input_size=int(imgsz))
+        except ValueError as e:
+            raise ExportError(f"--imgsz: {e}") from None
+    dest = output_path(out, stem, target, int8)
+    faces = load_faces(calib, config, max_faces)
+    log(f"gv-export: {stem} ({config.head}, {config.arch} x{config.width_mult}, "
+        f"{config.input_size}px, K={config.num_landmarks}) -> {dest} "
+        f"[{target}{' int8' if int8 else ' fp32'}]; {len(faces.names)} faces from {faces.source}")
+
+    layout = LAYOUT[target]
+    wrapper = ExportWrapper(net, layout, bpm_form).eval()
+    sample = torch.from_numpy(_inputs(faces, config, layout)[:1])
+    extra = {"exporter": "gv-export", "target": target, "bpm_form": bpm_form,
+             "checkpoint": stem}
+    in_shape, out_shape = input_shape(config, layout), output_shape(config)
+    if target == "onnx":
+        from .onnx_export import to_onnx
+
+        meta = metadata_io.build_metadata(
+            config, metadata_io.tensor_spec(in_shape, "float32", layout), out_shape, extra=extra)
+        data = to_onnx(wrapper, sample, meta, verbose)
+    else:
+        from .tflite_export import to_tflite
+
+        data = to_tflite(wrapper, sample, verbose)
+        if int8:
+            from .quantize import io_quantization, quantize_int8
+
+            data = quantize_int8(data, _inputs(faces, config, layout), verbose)
+            qin, qout = io_quantization(data)
+            extra["calibration"] = {"source": faces.source, "faces": len(faces.names)}
+            meta = metadata_io.build_metadata(
+                config, metadata_io.tensor_spec(in_shape, "int8", layout, qin), out_shape,
+                "int8", qout, extra)
+        else:
+            meta = metadata_io.build_metadata(
+                config, metadata_io.tensor_spec(in_shape, "float32", layout), out_shape,
+                extra=extra)
+        data = metadata_io.embed_tflite(data, meta)
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".unvalidated" + dest.suffix)
+    tmp.write_bytes(data)
+    try:
+        report = validate(tmp, meta, net, faces, max_nme_increase)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    for line in report.lines(int8):
+        log(line)
+    if not report.ok:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"validation failed, nothing written: {'; '.join(report.failures)}")
+    tmp.replace(dest)
+    result = Result(dest, meta, report, time.perf_counter() - t0)
+    log(f"wrote {dest} ({result.size / 1024:.1f} KiB) in {result.seconds:.1f} s")
+    if npu:
+        result.vela = run_vela(dest, npu)
+        for line in result.vela.lines(config.head):
+            log(line)
+    return result
+
+
+def _inputs(faces: Faces, config: ModelConfig, layout: str) -> np.ndarray:
+    """Normalised crops in the exported layout, float32."""
+    x = normalise(faces.crops, config)
+    return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if layout == "NHWC" else x

@@ -1,0 +1,48 @@
+"""torch -> .onnx through torch.onnx (the dynamo exporter, onnxscript), opset 18, checked with
+onnx.checker, with the metadata in metadata_props. Input is NCHW: what ONNX Runtime and most
+ONNX toolchains run natively and what `preprocess.normalise` returns (docs/export.md)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import torch
+
+from gaussian_vector.metadata import ModelMetadata
+
+from .errors import ExportError, require
+from .metadata_io import embed_onnx
+from .tflite_export import quiet
+
+OPSET = 18
+
+
+def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
+            verbose: bool = False) -> bytes:
+    """The wrapped model traced on `sample` (1, 3, S, S) as checked ONNX bytes with metadata."""
+    onnx = require("onnx", "ONNX export")
+    require("onnxscript", "ONNX export")
+    try:
+        with quiet(not verbose), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.onnx.export(
+                wrapper.eval(), (sample,), dynamo=True, opset_version=OPSET,
+                input_names=["image"], output_names=["vectors" if meta.config.head == "gv"
+                                                     else "heatmaps"],
+                optimize=True, verify=False,
+            )
+            proto = program.model_proto
+    except Exception as e:
+        raise ExportError(f"torch.onnx could not export the model: {type(e).__name__}: "
+                          f"{str(e).splitlines()[0] if str(e) else ''}") from e
+    embed_onnx(proto, meta)
+    proto.producer_name = "gv-export"
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+    except onnx.checker.ValidationError as e:
+        raise ExportError(f"the exported ONNX model fails onnx.checker: "
+                          f"{str(e).splitlines()[0]}") from e
+    buf = io.BytesIO()
+    onnx.save_model(proto, buf)
+    return buf.getvalue()

@@ -1,0 +1,140 @@
+"""Validation before success: run the exported file (ONNX Runtime or the LiteRT interpreter) and
+torch on the same real face crops, decode both with the reference decoders, and compare.
+
+Thresholds (docs/export.md): fp32 files must match torch to < 0.01 px mean landmark difference
+(crop pixels) and < 1e-3 max vector/heatmap difference; int8 files must keep the NME against the
+ground truth within `max_nme_increase` (relative, default 3%: the DESIGN target) of torch's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gaussian_vector import affine, decode
+from gaussian_vector.config import ModelConfig
+from gaussian_vector.metadata import ModelMetadata
+from gaussian_vector.preprocess import normalise
+
+from .calibration import Faces
+from .errors import ExportError, require
+from .tflite_export import quiet
+from .wrap import reference_output
+
+FP32_MEAN_PX = 0.01
+FP32_MAX_VECTOR = 1e-3
+INT8_MAX_NME_INCREASE = 0.03
+ION_68 = (36, 45)  # outer eye corners, 0-based
+
+
+@dataclass
+class Report:
+    """What validation measured; `ok` and `failures` say whether the export may succeed."""
+
+    faces: int
+    max_vector_diff: float
+    mean_px: float
+    max_px: float
+    nme_torch: float
+    nme_export: float
+    nme_change: float  # relative: (export - torch) / torch
+    failures: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def lines(self, quantised: bool) -> list[str]:
+        out = [
+            f"validated on {self.faces} face crops against torch:",
+            f"  max |output difference|      {self.max_vector_diff:.3g}",
+            f"  landmark difference (px)     mean {self.mean_px:.4f}, max {self.max_px:.3f}",
+        ]
+        if quantised or self.nme_torch > 0:
+            out.append(f"  NME (ION) torch {100 * self.nme_torch:.3f}%  exported "
+                       f"{100 * self.nme_export:.3f}%  change {100 * self.nme_change:+.2f}%")
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def run_exported(path: Path, meta: ModelMetadata, inputs: np.ndarray) -> np.ndarray:
+    """Outputs (M, ...) float32 of the exported file on normalised NCHW `inputs` (M, 3, S, S),
+    laid out and quantised as the metadata says, dequantised on the way out."""
+    x = np.moveaxis(inputs, 1, -1) if meta.input.layout == "NHWC" else inputs
+    if meta.input.dtype != "float32":
+        info = np.iinfo(meta.input.dtype)
+        q = np.round(x / meta.input.scale) + meta.input.zero_point
+        x = np.clip(q, info.min, info.max).astype(meta.input.dtype)
+    outs = []
+    if path.suffix == ".onnx":
+        ort = require("onnxruntime", "validating the ONNX file")
+        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        name = sess.get_inputs()[0].name
+        outs = [sess.run(None, {name: np.ascontiguousarray(xi[None])})[0][0] for xi in x]
+    else:
+        interp = require("ai_edge_litert.interpreter", "validating the TFLite file")
+        with quiet():  # the interpreter announces its XNNPACK delegate on stderr
+            it = interp.Interpreter(model_path=str(path), num_threads=2)
+            it.allocate_tensors()
+        i, o = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+        for xi in x:
+            it.set_tensor(i, np.ascontiguousarray(xi[None]))
+            it.invoke()
+            outs.append(it.get_tensor(o)[0].copy())
+    y = np.stack(outs)
+    if meta.output.dtype != "float32":
+        y = (y.astype(np.float32) - meta.output.zero_point) * np.float32(meta.output.scale)
+    return y.astype(np.float32)
+
+
+def landmarks(outputs: np.ndarray, config: ModelConfig) -> np.ndarray:
+    """Decoded landmarks (M, K, 2) in crop pixels, by the reference decoders."""
+    if config.head == "gv":
+        x, y = decode.split_packed(outputs, config.output_size)
+        xy, _ = decode.decode_vectors(x, y, tau=config.tau, sigma=config.sigma)
+    else:
+        xy, _ = decode.decode_heatmaps(outputs)
+    return affine.heatmap_to_crop(xy, config.input_size // config.output_size)
+
+
+def nme(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean per-image NME: inter-ocular for 68 points, else the GT box diagonal."""
+    if gt.shape[1] == 68:
+        d = np.linalg.norm(gt[:, ION_68[0]] - gt[:, ION_68[1]], axis=-1)
+    else:
+        d = np.linalg.norm(gt.max(axis=1) - gt.min(axis=1), axis=-1)
+    err = np.linalg.norm(pred - gt, axis=-1).mean(axis=1) / np.maximum(d, 1e-9)
+    return float(err.mean())
+
+
+def validate(path: Path, meta: ModelMetadata, model: torch.nn.Module, faces: Faces,
+             max_nme_increase: float = INT8_MAX_NME_INCREASE) -> Report:
+    """Compare the exported file with torch on `faces`; the report lists any threshold missed."""
+    config = meta.config
+    inputs = normalise(faces.crops, config)
+    with torch.no_grad():
+        ref = reference_output(model, torch.from_numpy(inputs)).numpy()
+    got = run_exported(path, meta, inputs)
+    if got.shape != ref.shape:
+        raise ExportError(f"{path.name}: output shape {got.shape[1:]} != torch {ref.shape[1:]}")
+    p_ref, p_got = landmarks(ref, config), landmarks(got, config)
+    px = np.linalg.norm(p_got - p_ref, axis=-1)
+    n_ref, n_got = nme(p_ref, faces.points), nme(p_got, faces.points)
+    rep = Report(len(inputs), float(np.abs(got - ref).max()), float(px.mean()), float(px.max()),
+                 n_ref, n_got, (n_got - n_ref) / max(n_ref, 1e-12), [])
+    if meta.output.dtype == "float32" and meta.input.dtype == "float32":
+        if not rep.mean_px < FP32_MEAN_PX:
+            rep.failures.append(f"mean landmark difference {rep.mean_px:.4f} px >= "
+                                f"{FP32_MEAN_PX} px")
+        if not rep.max_vector_diff < FP32_MAX_VECTOR:
+            rep.failures.append(f"max output difference {rep.max_vector_diff:.3g} >= "
+                                f"{FP32_MAX_VECTOR}")
+    elif not rep.nme_change <= max_nme_increase:
+        rep.failures.append(f"int8 NME is {100 * rep.nme_change:+.2f}% relative to torch "
+                            f"(allowed +{100 * max_nme_increase:.1f}%)")
+    return rep
