@@ -2,12 +2,13 @@
 
 The native decoder (`gaussian_vector.native`, C++) takes float32 or int8/uint8 outputs as they
 come from the interpreter (no dequantisation of the whole tensor). When it is not installed the
-numpy reference in `gaussian_vector.decode` does the same job, after one warning line.
+numpy reference in `gaussian_vector.decode` does the same job, after one warning line (logged
+once per process to the `gaussian_vector.runtime` logger; unconfigured, it prints to stderr).
 """
 
 from __future__ import annotations
 
-import warnings
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,10 +45,8 @@ def _warn_fallback() -> None:
     global _warned
     if not _warned:
         _warned = True
-        warnings.warn(
-            "gaussian_vector.native is not installed: decoding with the numpy reference (slower)",
-            RuntimeWarning,
-            stacklevel=3,
+        logging.getLogger("gaussian_vector.runtime").warning(
+            "gaussian_vector.native is not installed: decoding with the numpy reference (slower)"
         )
 
 

@@ -61,8 +61,9 @@ def load_delegates(
             try:
                 loaded.append(load_delegate(spec.library, dict(spec.options)))
             except (ValueError, OSError, RuntimeError) as e:
+                why = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
                 raise DelegateError(
-                    f"external delegate {spec.library} failed to load: {str(e).strip()}"
+                    f"external delegate {spec.library} failed to load: {why}"
                 ) from e
         except DelegateError as e:
             if not cpu_fallback:

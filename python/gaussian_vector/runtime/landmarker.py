@@ -42,6 +42,11 @@ class Face:
     outside_box: np.ndarray  # (K,) bool: Beyond Box placed the landmark outside the crop
     detector_score: float | None = None
 
+    @property
+    def points(self) -> np.ndarray:
+        """Alias of `landmarks` (K, 2)."""
+        return self.landmarks
+
     def to_dict(self) -> dict:
         """Plain JSON-able dict (lists of floats)."""
         return {
@@ -93,12 +98,21 @@ class Landmarker:
         detector: Detector | None = None,
         threads: int | None = None,
         use_native: bool | None = None,
+        beyond_box: bool = True,
+        tau: float | None = None,
+        sigma: float | None = None,
     ) -> None:
         self.backend, self.metadata, self.path = backend, metadata, path
         self.config = metadata.config
         self._detector = detector
         self._threads = threads
         self._use_native = use_native
+        self.decode_params = DecodeParams(
+            width=self.config.output_size,
+            tau=self.config.tau if tau is None else float(tau),
+            sigma=self.config.sigma if sigma is None else float(sigma),
+            beyond_box=bool(beyond_box),
+        )
         self.timing = Timing()
         self._check_contract()
 
@@ -113,6 +127,9 @@ class Landmarker:
         providers: Sequence[str] | None = None,
         detector: Detector | None = None,
         use_native: bool | None = None,
+        beyond_box: bool = True,
+        tau: float | None = None,
+        sigma: float | None = None,
     ) -> Landmarker:
         """Load an exported model (.tflite or .onnx; None or a shipped name like 'default').
 
@@ -121,6 +138,7 @@ class Landmarker:
         naming the library unless `cpu_fallback` is set. `providers`: ONNX Runtime execution
         providers. `detector`: a callable image -> (boxes (M, 4), scores (M,)); by default the
         bundled BlazeFace, loaded on first use. `use_native=False` forces the numpy decoder.
+        `beyond_box`, `tau`, `sigma` override the decoder's settings from the metadata.
         """
         p = resolve_model(path)
         fmt = model_format(p)
@@ -136,7 +154,7 @@ class Landmarker:
             providers=providers,
         )
         return cls(backend, metadata, p, detector=detector, threads=threads,
-                   use_native=use_native)
+                   use_native=use_native, beyond_box=beyond_box, tau=tau, sigma=sigma)
 
     # ------------------------------------------------------------------ contract checks
     def _check_contract(self) -> None:
@@ -278,8 +296,7 @@ class Landmarker:
         cfg = self.config
         scale, zp = self._quant("output")
         if cfg.head == "gv":
-            params = DecodeParams(width=cfg.output_size, tau=cfg.tau, sigma=cfg.sigma)
-            return decode_packed(out, params, scale, zp, use_native=self._use_native)
+            return decode_packed(out, self.decode_params, scale, zp, use_native=self._use_native)
         v = out.astype(np.float32)
         if scale is not None:
             v = (v - np.float32(zp)) * np.float32(scale)

@@ -22,7 +22,8 @@ def model_format(path: str | Path) -> str:
     p = Path(path)
     fmt = FORMATS.get(p.suffix.lower())
     if fmt is None:
-        raise ModelError(f"{p}: not a .tflite or .onnx model")
+        hint = " (export a checkpoint with gv-export first)" if p.suffix == ".pt" else ""
+        raise ModelError(f"{p}: not a .tflite or .onnx model{hint}")
     return fmt
 
 

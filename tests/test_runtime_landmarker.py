@@ -1,0 +1,188 @@
+"""Landmarker end to end on oracle models (known outputs): the crop, the interpreter, the decoder
+and the inverse affine compose to the right image coordinates, for TFLite and ONNX."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import runtime_fixtures as rf
+from runtime_fixtures import expected_landmarks, write_oracle_onnx
+
+from gaussian_vector.runtime import (
+    BoxError,
+    Landmarker,
+    ModelError,
+    NoFaceError,
+    decoding,
+    read_metadata,
+)
+
+oracle_onnx, oracle_tflite = rf.oracle_onnx, rf.oracle_tflite  # fixtures
+foreign_onnx, foreign_tflite = rf.foreign_onnx, rf.foreign_tflite
+
+IMAGE = np.full((200, 300, 3), 90, np.uint8)
+BOXES = np.array([[50.0, 40.0, 150.0, 140.0], [120.0, 30.0, 220.0, 180.0], [-20, -10, 40, 60]])
+
+
+@pytest.fixture(params=["tflite", "onnx"])
+def model_path(request):
+    return request.getfixturevalue(f"oracle_{request.param}")
+
+
+def test_landmarks_in_image_coordinates(model_path):
+    lm = Landmarker.from_file(model_path)
+    faces = lm.detect(IMAGE, BOXES)
+    assert len(faces) == len(BOXES)
+    for face, box in zip(faces, BOXES, strict=True):
+        want, peaks = expected_landmarks(box)
+        np.testing.assert_allclose(face.landmarks, want, atol=1e-3)
+        np.testing.assert_allclose(face.confidence, peaks, rtol=1e-5)
+        # the oracle's last landmark lies left of the crop: Beyond Box, and only that one
+        assert face.outside_box.tolist() == [False, False, False, False, True]
+        np.testing.assert_array_equal(face.box, box)
+
+
+def test_one_box_as_a_flat_list(oracle_onnx):
+    lm = Landmarker.from_file(oracle_onnx)
+    (face,) = lm.detect(IMAGE, [50, 40, 150, 140])
+    np.testing.assert_allclose(face.landmarks, expected_landmarks(BOXES[0])[0], atol=1e-3)
+
+
+def test_dynamic_batch_runs_as_one_batch(oracle_onnx, monkeypatch):
+    lm = Landmarker.from_file(oracle_onnx)
+    assert lm.backend.input.dynamic_batch
+    calls = []
+    run = lm.backend.run
+    monkeypatch.setattr(lm.backend, "run", lambda b: calls.append(b.shape) or run(b))
+    lm.detect(IMAGE, BOXES)
+    assert calls == [(3, 3, 64, 64)]
+
+
+def test_static_batch_of_one_runs_face_by_face(oracle_tflite, monkeypatch):
+    lm = Landmarker.from_file(oracle_tflite)
+    assert not lm.backend.input.dynamic_batch and lm.backend.input.shape[0] == 1
+    calls = []
+    run = lm.backend.run
+    monkeypatch.setattr(lm.backend, "run", lambda b: calls.append(b.shape) or run(b))
+    lm.detect(IMAGE, BOXES)
+    assert calls == [(1, 64, 64, 3)] * 3
+
+
+def test_image_path_and_grey_image(oracle_onnx, tmp_path):
+    import cv2
+
+    p = tmp_path / "grey.png"
+    cv2.imwrite(str(p), IMAGE[:, :, 0])
+    lm = Landmarker.from_file(oracle_onnx)
+    a = lm.detect(p, BOXES[:1])[0].landmarks
+    b = lm.detect(IMAGE[:, :, 0], BOXES[:1])[0].landmarks
+    np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.parametrize("box, words", [
+    ([400, 10, 500, 100], "outside"),
+    ([10, 300, 60, 400], "outside"),
+    ([-200, -200, -100, -100], "outside"),
+    ([50, 50, 40, 90], "no area"),
+    ([0, 0, np.nan, 5], "finite"),
+    ([1, 2, 3], r"shape \(M, 4\)"),
+])
+def test_bad_boxes_are_clear_errors(oracle_onnx, box, words):
+    lm = Landmarker.from_file(oracle_onnx)
+    with pytest.raises(BoxError, match=words):
+        lm.detect(IMAGE, [box])
+
+
+def test_no_face_is_a_clear_error(oracle_onnx):
+    lm = Landmarker.from_file(oracle_onnx, detector=lambda img: (np.zeros((0, 4)), np.zeros(0)))
+    with pytest.raises(NoFaceError, match="no face"):
+        lm.detect(IMAGE)
+
+
+def test_detector_boxes_are_used(oracle_onnx):
+    def det(img):
+        return BOXES[:2], np.array([0.9, 0.8])
+
+    faces = Landmarker.from_file(oracle_onnx, detector=det).detect(IMAGE)
+    assert [f.detector_score for f in faces] == [0.9, 0.8]
+    np.testing.assert_allclose(faces[1].landmarks, expected_landmarks(BOXES[1])[0], atol=1e-3)
+
+
+def test_models_that_are_not_ours(foreign_tflite, foreign_onnx, tmp_path):
+    for p in (foreign_tflite, foreign_onnx):
+        with pytest.raises(ModelError, match="not a gaussian-vector model"):
+            Landmarker.from_file(p)
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError, match="not a TFLite model"):
+        Landmarker.from_file(junk)
+    (tmp_path / "model.pt").write_bytes(b"PK")
+    with pytest.raises(ModelError, match="not a .tflite or .onnx model .export"):
+        Landmarker.from_file(tmp_path / "model.pt")
+    with pytest.raises(ModelError, match="model not found"):
+        Landmarker.from_file(tmp_path / "missing.onnx")
+
+
+def test_metadata_readers_agree(oracle_tflite, oracle_onnx):
+    a, b = read_metadata(oracle_tflite), read_metadata(oracle_onnx)
+    assert a.config == b.config
+    assert (a.input.layout, b.input.layout) == ("NHWC", "NCHW")
+
+
+def test_decoder_overrides(oracle_onnx):
+    lm = Landmarker.from_file(oracle_onnx, beyond_box=False)
+    face = lm.detect(IMAGE, BOXES[:1])[0]
+    assert not face.outside_box.any()  # without Beyond Box the point sits on the crop edge
+
+
+def test_numpy_fallback_warns_once(oracle_onnx, caplog, monkeypatch):
+    monkeypatch.setattr(decoding, "_native", lambda: None)
+    monkeypatch.setattr(decoding, "_warned", False)
+    lm = Landmarker.from_file(oracle_onnx)
+    with caplog.at_level(logging.WARNING, logger="gaussian_vector.runtime"):
+        lm.detect(IMAGE, BOXES[:1])
+        lm.detect(IMAGE, BOXES[:1])
+    msgs = [r.getMessage() for r in caplog.records if "native" in r.getMessage()]
+    assert len(msgs) == 1 and "numpy reference" in msgs[0]
+
+
+def test_int8_output_decodes_like_dequantised_float(monkeypatch):
+    from runtime_fixtures import oracle_config, oracle_vectors
+
+    cfg = oracle_config()
+    v = oracle_vectors(cfg)
+    scale, zp = 4.2 / 255, -128
+    q = np.clip(np.round(v / scale) + zp, -128, 127).astype(np.int8)
+    params = decoding.DecodeParams(cfg.output_size, cfg.tau, cfg.sigma)
+    deq = ((q.astype(np.float32) - zp) * np.float32(scale))
+    for use_native in ([False, None] if decoding.native_available() else [False]):
+        xy_q, p_q = decoding.decode_packed(q, params, scale, zp, use_native=use_native)
+        xy_f, p_f = decoding.decode_packed(deq, params, use_native=False)
+        np.testing.assert_allclose(xy_q, xy_f, atol=1e-5)
+        np.testing.assert_allclose(p_q, p_f, rtol=1e-5)
+    with pytest.raises(ValueError, match="scale and zero point"):
+        decoding.decode_packed(q, params)
+
+
+def test_model_describes_itself(oracle_onnx):
+    d = Landmarker.from_file(oracle_onnx).describe()
+    assert d["interpreter"] == "onnxruntime" and d["num_landmarks"] == 5
+    assert d["cpu_ops"] is None and d["delegated"] is False
+
+
+def test_input_layout_mismatch_is_refused(tmp_path):
+    """An exporter bug (metadata says NHWC, graph takes NCHW) is caught at load, not as noise."""
+    import onnx
+
+    from gaussian_vector.metadata import KEY
+
+    p = write_oracle_onnx(tmp_path / "m.onnx")
+    model = onnx.load(p)
+    for prop in model.metadata_props:
+        if prop.key == KEY:
+            prop.value = prop.value.replace('"NCHW"', '"NHWC"')
+    onnx.save(model, p)
+    with pytest.raises(ModelError, match="does not match the metadata"):
+        Landmarker.from_file(p)
