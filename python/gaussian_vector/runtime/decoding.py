@@ -88,7 +88,36 @@ def _decode_numpy(out, params, scale, zero_point):
 
 def _decode_native(native, out, params, scale, zero_point):
     kwargs = {"beyond_box": params.beyond_box, "tau": params.tau, "sigma": params.sigma}
-    if out.dtype.kind in "iu":
-        kwargs.update(scale=float(scale), zero_point=int(zero_point))
-    xy, peaks = native.decode_packed(out, params.width, **kwargs)
+    if out.dtype.kind in "iu":  # int8/uint8 straight from the interpreter, not dequantised
+        xy, peaks = native.decode_packed_int8(
+            out, params.width, float(scale), int(zero_point), **kwargs
+        )
+    else:
+        xy, peaks = native.decode_packed(out.astype(np.float32, copy=False), params.width,
+                                         **kwargs)
     return np.asarray(xy, dtype=np.float32), np.asarray(peaks, dtype=np.float32)
+
+
+def decode_heatmap_output(
+    out: np.ndarray,
+    scale: float | None = None,
+    zero_point: int | None = None,
+    *,
+    use_native: bool | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Heatmap-baseline output (N, K, H, W) -> coordinates (N, K, 2) and peaks (N, K)."""
+    out = np.ascontiguousarray(out)
+    native = _native() if use_native in (None, True) else None
+    if native is not None:
+        if out.dtype.kind in "iu":
+            xy, peaks = native.decode_heatmaps_int8(out, float(scale), int(zero_point))
+        else:
+            xy, peaks = native.decode_heatmaps(out.astype(np.float32, copy=False))
+        return np.asarray(xy, np.float32), np.asarray(peaks, np.float32)
+    if use_native:
+        raise ImportError("gaussian_vector.native is not installed")
+    _warn_fallback()
+    v = out.astype(np.float32)
+    if out.dtype.kind in "iu":
+        v = (v - np.float32(zero_point)) * np.float32(scale)
+    return reference.decode_heatmaps(v)

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decode import decode_heatmaps
 from ..image import as_rgb, load_image
 from ..metadata import GV_LAYOUT, HEATMAP_LAYOUT, ModelMetadata
 from ..preprocess import crop_face, normalise, to_image_coords
-from .decoding import DecodeParams, decode_packed
+from .decoding import DecodeParams, decode_heatmap_output, decode_packed
 from .delegates import DelegateSpec
 from .errors import BoxError, ModelError, NoFaceError
 from .interpreters import Backend, open_backend
@@ -297,10 +296,7 @@ class Landmarker:
         scale, zp = self._quant("output")
         if cfg.head == "gv":
             return decode_packed(out, self.decode_params, scale, zp, use_native=self._use_native)
-        v = out.astype(np.float32)
-        if scale is not None:
-            v = (v - np.float32(zp)) * np.float32(scale)
-        return decode_heatmaps(v)
+        return decode_heatmap_output(out, scale, zp, use_native=self._use_native)
 
     def describe(self) -> dict:
         """What runs where: for logs and `gv-infer --json`."""
