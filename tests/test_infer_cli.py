@@ -1,0 +1,146 @@
+"""gv-infer end to end: the shipped models on the bundled sample against its annotation, and one
+clear message plus the documented exit status for each way an input can fail."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import runtime_fixtures as rf
+
+from gaussian_vector.cli.infer import main
+from gaussian_vector.runtime import shipped_model_path
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "python" / "gaussian_vector" / "samples"
+oracle_onnx, oracle_tflite, foreign_onnx = rf.oracle_onnx, rf.oracle_tflite, rf.foreign_onnx
+
+#: Per-image ION NME bound for the shipped model on the bundled samples, faces found by the
+#: bundled detector (the whole pipeline). 0.1 is the field's failure line (FR@0.1); the model's
+#: target is 3.0-3.5% mean ION on 300-W validation faces, and a single clean frontal sample sits
+#: near the mean, so 6% (about 2x the target mean, well under the failure line) passes a working
+#: pipeline and fails a broken one (a wrong crop, layout or quantisation gives 15-50%).
+NME_BOUND = 0.06
+
+
+def read_pts(path: Path) -> np.ndarray:
+    body = path.read_text().split("{", 1)[1].split("}", 1)[0]
+    return np.asarray(body.split(), np.float64).reshape(-1, 2) - 1.0
+
+
+def ion_nme(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean point error over the outer-eye-corner distance (0-based points 36 and 45)."""
+    return float(np.linalg.norm(pred - gt, axis=1).mean() / np.linalg.norm(gt[36] - gt[45]))
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """gv-infer in a fresh process, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "gaussian_vector.cli.infer", *args],
+                          capture_output=True, text=True, cwd=REPO,
+                          env={"PYTHONPATH": str(REPO / "python"), "PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("model", ["default", "default-int8", "default-onnx"])
+def test_shipped_model_on_the_sample(model, tmp_path):
+    path = shipped_model_path(model)
+    if not path.is_file():
+        pytest.skip(f"shipped model {path.name} not exported yet (gv-export of weights/*.pt)")
+    out = tmp_path / "r.json"
+    r = run_cli(str(SAMPLES / "einstein.jpg"), str(SAMPLES / "takeo.ppm"),
+                "--model", model, "--json", str(out), "--no-progress")
+    assert r.returncode == 0, r.stderr
+    results = json.loads(out.read_text())["results"]
+    assert len(results) == 2
+    for rec in results:
+        assert len(rec["faces"]) == 1, rec
+        gt = read_pts(Path(rec["file"]).with_suffix(".pts"))
+        nme = ion_nme(np.array(rec["faces"][0]["landmarks"]), gt)
+        assert nme < NME_BOUND, f"{model} on {Path(rec['file']).name}: ION NME {nme:.4f}"
+
+
+def test_default_model_is_the_fp32_tflite():
+    assert shipped_model_path().name.endswith(".tflite")
+    assert shipped_model_path("default-int8").name.endswith("_int8.tflite")
+
+
+def _write_blank(path: Path) -> Path:
+    import cv2
+
+    cv2.imwrite(str(path), np.full((96, 128, 3), 127, np.uint8))
+    return path
+
+
+def test_bad_inputs_are_reported_and_the_rest_still_run(oracle_onnx, tmp_path, capsys):
+    corrupt = tmp_path / "corrupt.jpg"
+    corrupt.write_bytes(b"\xff\xd8 not really a jpeg")
+    blank = _write_blank(tmp_path / "blank.png")
+    out = tmp_path / "r.json"
+    rc = main([str(corrupt), str(SAMPLES / "takeo.ppm"), str(tmp_path / "missing.jpg"),
+               str(blank), "--model", str(oracle_onnx), "--json", str(out), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert f"{corrupt}: cannot decode image" in err
+    assert "missing.jpg: image not found" in err
+    assert f"{blank}: no face found" in err
+    recs = {Path(r["file"]).name: r for r in json.loads(out.read_text())["results"]}
+    assert len(recs["takeo.ppm"]["faces"]) == 1 and "error" not in recs["takeo.ppm"]
+    assert all("error" in recs[n] for n in ("corrupt.jpg", "missing.jpg", "blank.png"))
+
+
+def test_box_outside_the_image(oracle_onnx, capsys):
+    rc = main([str(SAMPLES / "takeo.ppm"), "--model", str(oracle_onnx),
+               "--box", "500,500,600,600"])
+    assert rc == 1
+    assert "lies outside the 150x225 image" in capsys.readouterr().err
+
+
+def test_model_that_is_not_ours(foreign_onnx, capsys):
+    rc = main([str(SAMPLES / "takeo.ppm"), "--model", str(foreign_onnx)])
+    assert rc == 2
+    assert "not a gaussian-vector model" in capsys.readouterr().err
+
+
+def test_delegate_that_does_not_exist(oracle_tflite, capsys, tmp_path):
+    lib = tmp_path / "libvx_delegate.so"
+    rc = main([str(SAMPLES / "takeo.ppm"), "--model", str(oracle_tflite), "--delegate", str(lib)])
+    assert rc == 2
+    assert f"gv-infer: error: external delegate library not found: {lib}" in (
+        capsys.readouterr().err)
+
+
+def test_draw_and_video_frames(oracle_onnx, tmp_path, capsys):
+    import cv2
+
+    img = cv2.imread(str(SAMPLES / "takeo.ppm"))
+    video = tmp_path / "clip.avi"
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, img.shape[1::-1])
+    if not w.isOpened():
+        pytest.skip("this OpenCV build cannot write MJPG video")
+    for _ in range(3):
+        w.write(img)
+    w.release()
+    out, draw = tmp_path / "r.json", tmp_path / "draw"
+    rc = main([str(video), str(SAMPLES / "takeo.ppm"), "--model", str(oracle_onnx),
+               "--json", str(out), "--draw", str(draw), "--no-progress"])
+    assert rc == 0, capsys.readouterr().err
+    recs = json.loads(out.read_text())["results"]
+    assert [r.get("frame") for r in recs] == [0, 1, 2, None]
+    assert all(len(r["faces"]) == 1 for r in recs)
+    drawn = sorted(p.name for p in draw.iterdir())
+    assert drawn == ["clip_000000.png", "clip_000001.png", "clip_000002.png", "takeo.png"]
+    png = cv2.imread(str(draw / "takeo.png"))
+    assert png.shape == img.shape and not np.array_equal(png, img)  # something was drawn
+
+
+def test_unreadable_video_and_empty_folder(oracle_onnx, tmp_path, capsys):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"nope")
+    assert main([str(bad), "--model", str(oracle_onnx), "--box", "0,0,10,10"]) == 1
+    assert "OpenCV cannot read the video" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main([str(empty), "--model", str(oracle_onnx)]) == 2
