@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
@@ -35,14 +36,30 @@ struct F32 {
   static bool any_gt(Vec m, Vec b) {
     return _mm256_movemask_ps(_mm256_cmp_ps(m, b, _CMP_GT_OQ)) != 0;
   }
-  static T hmax(Vec m) {
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
-    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
-    return _mm_cvtss_f32(h);
+  static Vec splat_max(Vec m) {
+    m = _mm256_max_ps(m, _mm256_permute2f128_ps(m, m, 1));
+    m = _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm256_max_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
   }
+  static T first(Vec m) { return _mm256_cvtss_f32(m); }
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm256_movemask_ps(_mm256_cmp_ps(load(p), b, _CMP_EQ_OQ)));
+  }
+  // 32 compare results as one byte mask in element order: pack 32-bit lanes to bytes (which
+  // interleaves 4-element groups across the 128-bit halves), then put the groups back in order.
+  static std::uint32_t eq_mask32(const T* p, Vec b) {
+    const __m256i c0 = _mm256_castps_si256(_mm256_cmp_ps(load(p), b, _CMP_EQ_OQ));
+    const __m256i c1 = _mm256_castps_si256(_mm256_cmp_ps(load(p + 8), b, _CMP_EQ_OQ));
+    const __m256i c2 = _mm256_castps_si256(_mm256_cmp_ps(load(p + 16), b, _CMP_EQ_OQ));
+    const __m256i c3 = _mm256_castps_si256(_mm256_cmp_ps(load(p + 24), b, _CMP_EQ_OQ));
+    const __m256i bytes =
+        _mm256_packs_epi16(_mm256_packs_epi32(c0, c1), _mm256_packs_epi32(c2, c3));
+    const __m256i ordered =
+        _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    return static_cast<std::uint32_t>(_mm256_movemask_epi8(ordered));
+  }
+  static std::uint64_t chunk_eq_mask(const T* p, Vec b) {
+    return eq_mask32(p, b) | (static_cast<std::uint64_t>(eq_mask32(p + 32, b)) << 32);
   }
 };
 
@@ -61,16 +78,15 @@ struct Bytes {
     return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(max_keep(m, b), b))) !=
            0xFFFFFFFFu;
   }
-  static __m128i max128(__m128i a, __m128i b) {
-    return kSigned ? _mm_max_epi8(a, b) : _mm_max_epu8(a, b);
+  static Vec splat_max(Vec m) {
+    m = max_keep(m, _mm256_permute2x128_si256(m, m, 1));
+    m = max_keep(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = max_keep(m, _mm256_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = max_keep(m, _mm256_shufflelo_epi16(_mm256_shufflehi_epi16(m, 0xB1), 0xB1));
+    return max_keep(m, _mm256_or_si256(_mm256_slli_epi16(m, 8), _mm256_srli_epi16(m, 8)));
   }
-  static T hmax(Vec m) {
-    __m128i h = max128(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
-    h = max128(h, _mm_srli_si128(h, 8));
-    h = max128(h, _mm_srli_si128(h, 4));
-    h = max128(h, _mm_srli_si128(h, 2));
-    h = max128(h, _mm_srli_si128(h, 1));
-    return static_cast<T>(_mm_cvtsi128_si32(h) & 0xFF);
+  static T first(Vec m) {
+    return static_cast<T>(_mm_cvtsi128_si32(_mm256_castsi256_si128(m)) & 0xFF);
   }
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(p), b)));

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "argmax_simd.hpp"
 
@@ -25,7 +26,8 @@ struct F32 {
   // FMAX propagates NaN and FMAXNM drops quiet NaN only, so select on a strict compare instead.
   static Vec max_keep(Vec a, Vec acc) { return vbslq_f32(vcgtq_f32(a, acc), a, acc); }
   static bool any_gt(Vec m, Vec b) { return vmaxvq_u32(vcgtq_f32(m, b)) != 0; }
-  static T hmax(Vec m) { return vmaxvq_f32(m); }
+  static Vec splat_max(Vec m) { return vdupq_n_f32(vmaxvq_f32(m)); }
+  static T first(Vec m) { return vgetq_lane_f32(m, 0); }
   static unsigned eq_mask(const T* p, Vec b) {
     static const uint32_t kBits[4] = {1, 2, 4, 8};
     return vaddvq_u32(vandq_u32(vceqq_f32(load(p), b), vld1q_u32(kBits)));
@@ -47,7 +49,8 @@ struct I8 {
   static Vec load(const T* p) { return vld1q_s8(p); }
   static Vec max_keep(Vec a, Vec acc) { return vmaxq_s8(a, acc); }
   static bool any_gt(Vec m, Vec b) { return vmaxvq_u8(vcgtq_s8(m, b)) != 0; }
-  static T hmax(Vec m) { return vmaxvq_s8(m); }
+  static Vec splat_max(Vec m) { return vdupq_n_s8(vmaxvq_s8(m)); }
+  static T first(Vec m) { return vgetq_lane_s8(m, 0); }
   static unsigned eq_mask(const T* p, Vec b) { return byte_mask(vceqq_s8(load(p), b)); }
 };
 
@@ -59,7 +62,8 @@ struct U8 {
   static Vec load(const T* p) { return vld1q_u8(p); }
   static Vec max_keep(Vec a, Vec acc) { return vmaxq_u8(a, acc); }
   static bool any_gt(Vec m, Vec b) { return vmaxvq_u8(vcgtq_u8(m, b)) != 0; }
-  static T hmax(Vec m) { return vmaxvq_u8(m); }
+  static Vec splat_max(Vec m) { return vdupq_n_u8(vmaxvq_u8(m)); }
+  static T first(Vec m) { return vgetq_lane_u8(m, 0); }
   static unsigned eq_mask(const T* p, Vec b) { return byte_mask(vceqq_u8(load(p), b)); }
 };
 

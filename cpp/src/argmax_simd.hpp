@@ -7,8 +7,11 @@
 //   set1(T), load(const T*)   broadcast, unaligned load
 //   max_keep(a, acc)          per lane a > acc ? a : acc (keeps acc when a is NaN)
 //   any_gt(m, b)              some lane of m > the same lane of b
-//   hmax(m)                   the largest lane of m (m holds no NaN)
+//   splat_max(m)              every lane = the largest lane of m (m holds no NaN)
+//   first(m)                  lane 0 of m
 //   eq_mask(const T*, b)      bit i set where element i == the lane of b, for kPerVec elements
+// and may provide chunk_eq_mask(const T*, b), the 64-bit mask of a whole chunk, where it can do
+// better than combining eq_mask results (see has_chunk_eq_mask below).
 //
 // The x86 translation units include this header after switching the target ISA with a pragma;
 // it must therefore include no standard headers itself (they are included before the pragma, so
@@ -19,13 +22,23 @@ namespace gv {
 namespace detail {
 namespace simd {
 
+template <class V, class = void>
+struct has_chunk_eq_mask : std::false_type {};
+template <class V>
+struct has_chunk_eq_mask<V, decltype(void(V::chunk_eq_mask(nullptr, typename V::Vec{})))>
+    : std::true_type {};
+
 template <class V>
 inline std::size_t first_equal_in_chunk(const typename V::T* v, typename V::Vec b) noexcept {
   constexpr std::size_t kVecs = kChunk / V::kPerVec;
   std::uint64_t mask = 0;
+  if constexpr (has_chunk_eq_mask<V>::value) {
+    mask = V::chunk_eq_mask(v, b);
+  } else {
 #pragma GCC unroll 16
-  for (std::size_t i = 0; i < kVecs; ++i)
-    mask |= static_cast<std::uint64_t>(V::eq_mask(v + i * V::kPerVec, b)) << (i * V::kPerVec);
+    for (std::size_t i = 0; i < kVecs; ++i)
+      mask |= static_cast<std::uint64_t>(V::eq_mask(v + i * V::kPerVec, b)) << (i * V::kPerVec);
+  }
   return static_cast<std::size_t>(__builtin_ctzll(mask));
 }
 
@@ -37,10 +50,11 @@ inline std::size_t argmax_row(const typename V::T* v, std::size_t n) noexcept {
   constexpr std::size_t kAcc = kVecs < 4 ? kVecs : 4;  // independent chains for ILP
   T best = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
                                                 : std::numeric_limits<T>::lowest();
+  Vec best_v = V::set1(best);
   std::size_t best_chunk = n;
   std::size_t j = 0;
   for (; j + kChunk <= n; j += kChunk) {
-    const Vec b = V::set1(best);
+    const Vec b = best_v;
     Vec acc[kAcc];
 #pragma GCC unroll 4
     for (std::size_t a = 0; a < kAcc; ++a) acc[a] = b;
@@ -50,12 +64,13 @@ inline std::size_t argmax_row(const typename V::T* v, std::size_t n) noexcept {
 #pragma GCC unroll 4
     for (std::size_t a = 1; a < kAcc; ++a) acc[0] = V::max_keep(acc[a], acc[0]);
     if (V::any_gt(acc[0], b)) {
-      best = V::hmax(acc[0]);
+      best_v = V::splat_max(acc[0]);
       best_chunk = j;
     }
   }
+  best = V::first(best_v);
   std::size_t idx = 0;
-  if (best_chunk != n) idx = best_chunk + first_equal_in_chunk<V>(v + best_chunk, V::set1(best));
+  if (best_chunk != n) idx = best_chunk + first_equal_in_chunk<V>(v + best_chunk, best_v);
   for (; j < n; ++j)
     if (v[j] > best) {
       best = v[j];

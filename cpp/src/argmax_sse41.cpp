@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("sse4.1"))), apply_to = function)
@@ -33,11 +34,11 @@ struct F32 {
   // MAXPS returns its second operand when either is NaN.
   static Vec max_keep(Vec a, Vec acc) { return _mm_max_ps(a, acc); }
   static bool any_gt(Vec m, Vec b) { return _mm_movemask_ps(_mm_cmpgt_ps(m, b)) != 0; }
-  static T hmax(Vec m) {
-    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
-    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
-    return _mm_cvtss_f32(m);
+  static Vec splat_max(Vec m) {
+    m = _mm_max_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    return _mm_max_ps(m, _mm_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
   }
+  static T first(Vec m) { return _mm_cvtss_f32(m); }
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm_movemask_ps(_mm_cmpeq_ps(load(p), b)));
   }
@@ -59,13 +60,13 @@ struct Bytes {
     // m > b somewhere  <=>  max(m, b) != b somewhere.
     return _mm_movemask_epi8(_mm_cmpeq_epi8(max_keep(m, b), b)) != 0xFFFF;
   }
-  static T hmax(Vec m) {
-    m = max_keep(m, _mm_srli_si128(m, 8));
-    m = max_keep(m, _mm_srli_si128(m, 4));
-    m = max_keep(m, _mm_srli_si128(m, 2));
-    m = max_keep(m, _mm_srli_si128(m, 1));
-    return static_cast<T>(_mm_cvtsi128_si32(m) & 0xFF);
+  static Vec splat_max(Vec m) {
+    m = max_keep(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = max_keep(m, _mm_shuffle_epi32(m, _MM_SHUFFLE(2, 3, 0, 1)));
+    m = max_keep(m, _mm_shufflelo_epi16(_mm_shufflehi_epi16(m, 0xB1), 0xB1));
+    return max_keep(m, _mm_or_si128(_mm_slli_epi16(m, 8), _mm_srli_epi16(m, 8)));
   }
+  static T first(Vec m) { return static_cast<T>(_mm_cvtsi128_si32(m) & 0xFF); }
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(p), b)));
   }

@@ -21,8 +21,9 @@ void check_batch(const VectorBatch<T>& b, const float* coords, const float* scor
 }
 
 template <class T, class Real>
-void decode(const VectorBatch<T>& b, const VectorParams& params, Real real,
+void decode(const VectorBatch<T>& batch, const VectorParams& params, Real real,
             detail::RowsArgmax<T> argmax, float* coords, float* scores) {
+  const VectorBatch<T> b = batch;  // a local copy: stores to coords cannot alias it
   const detail::VectorRules rules(params);
   std::size_t ix[detail::kRowsPerBlock];
   std::size_t iy[detail::kRowsPerBlock];
