@@ -64,15 +64,21 @@ class VelaReport:
         return d
 
 
-def run_vela(tflite: Path, accelerator: str = "ethos-u55-256",
-             extra_args: list[str] | None = None) -> VelaReport:
-    """Compile `tflite` with vela for `accelerator` and parse its CSV reports."""
+def check_accelerator(accelerator: str) -> None:
+    """ExportError unless vela is installed and knows `accelerator` (checked before converting)."""
     require("ethosu.vela", "the NPU report")
     from ethosu.vela.architecture_features import Accelerator
 
-    if accelerator not in Accelerator.member_list():
+    known = Accelerator.member_list()
+    if accelerator not in known:
         raise ExportError(f"unknown vela accelerator {accelerator!r}; choose from "
-                          f"{', '.join(Accelerator.member_list())}")
+                          f"{', '.join(known)}")
+
+
+def run_vela(tflite: Path, accelerator: str = "ethos-u55-256",
+             extra_args: list[str] | None = None) -> VelaReport:
+    """Compile `tflite` with vela for `accelerator` and parse its CSV reports."""
+    check_accelerator(accelerator)
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "ethosu.vela", str(tflite), "--accelerator-config",
                accelerator, "--output-dir", out, "--verbose-performance", *(extra_args or [])]
@@ -92,10 +98,11 @@ def run_vela(tflite: Path, accelerator: str = "ethos-u55-256",
 
 
 def tail_start(rows: list[dict]) -> int:
-    """Index of the first op after the decoder: the first BPM op, else the op after the head."""
+    """Index of the first op of the tail: the first BPM op that is not the full-map head conv
+    (form "separable" runs the head inside the BPM module first), else the op after the head."""
     for i, r in enumerate(rows):
         if BPM_MARK in r["Name"]:
-            return i
+            return i + 1 if HEAD_MARK in r["Name"] else i
     heads = [i for i, r in enumerate(rows) if HEAD_MARK in r["Name"]]
     return heads[-1] + 1 if heads else len(rows)
 
