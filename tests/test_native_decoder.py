@@ -1,0 +1,172 @@
+"""The native decoder returns the numpy reference's numbers: float32 and int8/uint8, split and
+packed layouts, batches and single faces, heatmaps, and from several threads at once."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from gaussian_vector import decode as ref
+from gaussian_vector import native
+
+SPECIALS = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-40], dtype=np.float32)
+
+
+def gv_like(rng: np.random.Generator, shape: tuple[int, ...], specials: bool = True) -> np.ndarray:
+    """Noisy Gaussian bumps (peaks inside and beyond both ends), ties and special values."""
+    w = shape[-1]
+    centre = rng.uniform(-8, w + 8, size=shape[:-1] + (1,))
+    width = rng.uniform(0.7, 4.0, size=shape[:-1] + (1,))
+    height = rng.uniform(0.05, 3.5, size=shape[:-1] + (1,))
+    v = height * np.exp(-0.5 * ((np.arange(w) - centre) / width) ** 2)
+    v = v + rng.uniform(-0.05, 0.05, size=shape) * rng.integers(0, 2, size=shape[:-1] + (1,))
+    v = v.astype(np.float32)
+    ties = rng.random(shape[:-1]) < 0.1
+    v[ties] = np.round(v[ties] * 2) / 2
+    if specials:
+        mask = rng.random(shape) < 0.02
+        v[mask] = rng.choice(SPECIALS, size=int(mask.sum()))
+    return v
+
+
+def assert_same(got: tuple[np.ndarray, np.ndarray], want: tuple[np.ndarray, np.ndarray]) -> None:
+    assert got[0].dtype == np.float32 and got[1].dtype == np.float32
+    assert got[0].shape == want[0].shape and got[1].shape == want[1].shape
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def dequantise(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    return (q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_vectors_equal_reference_over_many_seeds(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, k = int(rng.integers(1, 4)), int(rng.integers(1, 80))
+    w, h = int(rng.integers(2, 130)), int(rng.integers(2, 130))
+    x, y = gv_like(rng, (n, k, w)), gv_like(rng, (n, k, h))
+    kw = {"beyond_box": bool(rng.integers(0, 2)), "tau": float(rng.uniform(0.2, 3.0)),
+          "sigma": float(rng.uniform(0.5, 4.0))}
+    assert_same(native.decode_vectors(x, y, **kw), ref.decode_vectors(x, y, **kw))
+    packed = np.ascontiguousarray(np.concatenate([x, y], axis=-1))
+    assert_same(native.decode_packed(packed, w, **kw), ref.decode_vectors(x, y, **kw))
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8])
+def test_int8_equals_dequantise_then_reference(seed: int, dtype: type) -> None:
+    rng = np.random.default_rng(1000 + seed)
+    info = np.iinfo(dtype)
+    n, k, w, h = 2, int(rng.integers(1, 70)), int(rng.integers(2, 100)), int(rng.integers(2, 100))
+    packed = rng.integers(info.min, info.max, size=(n, k, w + h), endpoint=True, dtype=dtype)
+    scale = float(rng.choice([1 / 255, 0.0039215, 0.05, 1.7, float(rng.uniform(1e-4, 0.2))]))
+    zp = int(rng.integers(info.min, info.max, endpoint=True))
+    kw = {"beyond_box": bool(rng.integers(0, 2)), "tau": scale * float(rng.uniform(1, 200)),
+          "sigma": float(rng.uniform(0.5, 4.0))}
+    real = dequantise(packed, scale, zp)
+    want = ref.decode_vectors(real[..., :w], real[..., w:], **kw)
+    x, y = np.ascontiguousarray(packed[..., :w]), np.ascontiguousarray(packed[..., w:])
+    assert_same(native.decode_vectors_int8(x, y, scale, zp, **kw), want)
+    assert_same(native.decode_packed_int8(packed, w, scale, zp, **kw), want)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_heatmaps_equal_reference(seed: int) -> None:
+    rng = np.random.default_rng(2000 + seed)
+    n, k = int(rng.integers(1, 3)), int(rng.integers(1, 20))
+    rows, cols = int(rng.integers(1, 70)), int(rng.integers(1, 70))
+    hm = gv_like(rng, (n, k, rows * cols)).reshape(n, k, rows, cols)
+    assert_same(native.decode_heatmaps(hm), ref.decode_heatmaps(hm))
+    for dtype in (np.int8, np.uint8):
+        info = np.iinfo(dtype)
+        q = rng.integers(info.min, info.max, size=hm.shape, endpoint=True, dtype=dtype)
+        zp = int(rng.integers(info.min, info.max, endpoint=True))
+        got = native.decode_heatmaps_int8(q, 0.02, zp)
+        assert_same(got, ref.decode_heatmaps(dequantise(q, 0.02, zp)))
+
+
+finite32 = st.floats(width=32, allow_nan=True, allow_infinity=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    x=hnp.arrays(np.float32, hnp.array_shapes(min_dims=2, max_dims=4, min_side=2, max_side=9),
+                 elements=finite32),
+    data=st.data(),
+    beyond_box=st.booleans(),
+    tau=st.floats(0.01, 10.0),
+    sigma=st.floats(0.1, 10.0),
+)
+def test_vectors_equal_reference_hypothesis(x, data, beyond_box, tau, sigma) -> None:
+    h = data.draw(st.integers(2, 9))
+    y = data.draw(hnp.arrays(np.float32, x.shape[:-1] + (h,), elements=finite32))
+    kw = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma}
+    assert_same(native.decode_vectors(x, y, **kw), ref.decode_vectors(x, y, **kw))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    q=hnp.arrays(st.sampled_from([np.int8, np.uint8]),
+                 hnp.array_shapes(min_dims=2, max_dims=3, min_side=2, max_side=12)),
+    scale=st.floats(1e-6, 1e3),
+    zp_fraction=st.floats(0, 1),
+)
+def test_int8_equals_reference_hypothesis(q, scale, zp_fraction) -> None:
+    info = np.iinfo(q.dtype)
+    zp = int(info.min + round(zp_fraction * (info.max - info.min)))
+    real = dequantise(q, scale, zp)
+    kw = {"tau": 100.0 * scale, "sigma": 2.0}
+    assert_same(native.decode_vectors_int8(q, q, scale, zp, **kw),
+                ref.decode_vectors(real, real, **kw))
+
+
+def test_packed_split_batch_and_single_agree() -> None:
+    rng = np.random.default_rng(7)
+    x, y = gv_like(rng, (64, 68, 64)), gv_like(rng, (64, 68, 64))
+    packed = np.ascontiguousarray(np.concatenate([x, y], axis=-1))
+    whole = native.decode_vectors(x, y)
+    assert_same(native.decode_packed(packed, 64), whole)
+    for i in range(0, 64, 9):
+        one = native.decode_vectors(x[i : i + 1], y[i : i + 1])
+        assert_same(one, (whole[0][i : i + 1], whole[1][i : i + 1]))
+    # Leading axes are kept: (K, W) and (A, B, K, W) work as well as (N, K, W).
+    assert_same(native.decode_vectors(x[0], y[0]), (whole[0][0], whole[1][0]))
+    four = native.decode_vectors(x.reshape(8, 8, 68, 64), y.reshape(8, 8, 68, 64))
+    assert_same(four, (whole[0].reshape(8, 8, 68, 2), whole[1].reshape(8, 8, 68)))
+
+
+def test_threads_get_the_same_answers() -> None:
+    rng = np.random.default_rng(8)
+    faces = [(gv_like(rng, (16, 68, 64)), gv_like(rng, (16, 68, 64))) for _ in range(8)]
+    want = [ref.decode_vectors(x, y) for x, y in faces]
+    heat = gv_like(rng, (2, 68, 4096)).reshape(2, 68, 64, 64)
+    heat_want = ref.decode_heatmaps(heat)
+
+    def work(i: int) -> bool:
+        for _ in range(30):
+            assert_same(native.decode_vectors(*faces[i % 8]), want[i % 8])
+            assert_same(native.decode_heatmaps(heat), heat_want)
+        return True
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(work, range(32)))
+
+
+def test_outputs_are_new_writable_arrays() -> None:
+    x = np.zeros((1, 3, 8), np.float32)
+    x[..., 4] = 1.0
+    coords, scores = native.decode_vectors(x, x)
+    assert coords.flags.c_contiguous and coords.flags.writeable and coords.flags.owndata
+    np.testing.assert_array_equal(coords, np.full((1, 3, 2), 4.0, np.float32))
+    np.testing.assert_array_equal(scores, np.ones((1, 3), np.float32))
+
+
+def test_isa_names() -> None:
+    assert native.isa() in native.supported_isas()
+    assert "scalar" in native.supported_isas()
