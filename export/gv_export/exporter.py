@@ -23,7 +23,7 @@ from . import metadata_io
 from .calibration import Faces, load_faces
 from .errors import ExportError
 from .validate import INT8_MAX_NME_INCREASE, Report, validate
-from .vela_report import VelaReport, run_vela
+from .vela_report import VelaReport, check_accelerator, run_vela
 from .wrap import ExportWrapper, input_shape, output_shape
 
 TARGETS = ("onnx", "tflite")
@@ -87,6 +87,8 @@ def export(
         raise ExportError("--int8 is for --target tflite (full-integer TFLite for NPUs)")
     if npu and not (target == "tflite" and int8):
         raise ExportError("--npu compiles full-integer models: use it with --target tflite --int8")
+    if npu:
+        check_accelerator(npu)
     t0 = time.perf_counter()
     net, config, stem = load_checkpoint(model)
     if imgsz is not None and imgsz != config.input_size:
