@@ -85,13 +85,11 @@ def decode_outputs(o: Outputs, *, beyond_box: bool = True, tau: float | None = N
 
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
             beyond_box: bool = True, tau: float | None = None, sigma: float | None = None,
-            progress: bool = False) -> tuple[np.ndarray, ModelConfig | None]:
-    """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model."""
-    from .data.dataset import face_box
-
+            progress: bool = False) -> tuple[np.ndarray, ModelConfig]:
+    """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model
+    (.onnx/.tflite, through `gaussian_vector.runtime`), plus the model's config."""
     if Path(str(model_path)).suffix.lower() in EXPORTED_SUFFIXES:
-        return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma,
-                                 face_box), None
+        return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma)
     from .checkpoint import load
 
     model, config, _ = load(model_path)
@@ -99,27 +97,15 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
     return decode_outputs(o, beyond_box=beyond_box, tau=tau, sigma=sigma), config
 
 
-def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, face_box) -> np.ndarray:
-    """Exported models go through the on-device runtime, as a board would run them."""
-    try:
-        from .runtime import Landmarker
-    except ImportError as e:
-        raise ValueError(f"evaluating {path} needs gaussian_vector.runtime, which is not "
-                         f"available: {e}") from e
-    from .image import load_image
+def _predict_exported(path, samples, shrink, beyond_box, tau, sigma,
+                      ) -> tuple[np.ndarray, ModelConfig]:
+    """Exported models go through the on-device runtime, exactly as a board runs them."""
+    from .data.boxes import face_box
+    from .runtime import Landmarker
 
-    kwargs = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma}
-    try:
-        lm = Landmarker.from_file(path, **{k: v for k, v in kwargs.items() if v is not None})
-    except TypeError:
-        lm = Landmarker.from_file(path)
-    out = []
-    for s in samples:
-        res = lm.detect(load_image(s.image), [face_box(s, shrink)])
-        pts = res[0] if isinstance(res, (list, tuple)) else res
-        pts = getattr(pts, "points", pts)
-        out.append(np.asarray(pts, dtype=np.float64).reshape(-1, 2))
-    return np.stack(out)
+    lm = Landmarker.from_file(path, beyond_box=beyond_box, tau=tau, sigma=sigma)
+    out = [lm.detect(s.image, face_box(s, shrink)[None])[0].landmarks for s in samples]
+    return np.stack(out).astype(np.float64), lm.config
 
 
 def evaluate(pred: np.ndarray, samples: list[Sample], scheme: str = "300w68",

@@ -94,10 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         res = evaluate(pred, samples, scheme, args.threshold)
         res.update(model=str(model), data=str(args.data), shrink=args.shrink,
                    beyond_box=not args.no_bbs, skipped=len(summary.skipped),
-                   head=config.head if config else None,
-                   tau=args.tau if args.tau is not None else (config.tau if config else None),
-                   sigma=args.sigma if args.sigma is not None else
-                   (config.sigma if config else None),
+                   head=config.head,
+                   tau=config.tau if args.tau is None else args.tau,
+                   sigma=config.sigma if args.sigma is None else args.sigma,
                    names=[s.name for s in samples])
         results[str(model)] = res
         curves[str(model)] = np.asarray(res["per_image_ion"])

@@ -17,21 +17,8 @@ from ..labels import HeatmapLabel, VectorLabel
 from ..preprocess import normalise
 from ..schemes import get_scheme
 from .augment import NO_AUGMENT, AugmentConfig, occlude, sample_transform, transform_points
+from .boxes import face_box
 from .readers import Sample
-
-
-def face_box(sample: Sample, shrink: float = 0.0) -> np.ndarray:
-    """The sample's face box (given, else the landmarks' tight box), shrunk by `shrink` per side
-    pair (0.1 = 10% smaller width and height, same centre)."""
-    box = (np.asarray(sample.box, np.float64) if sample.box is not None
-           else affine.box_from_landmarks(sample.points))
-    if shrink:
-        if not 0 <= shrink < 1:
-            raise ValueError(f"shrink must be in [0, 1), got {shrink}")
-        c = (box[:2] + box[2:]) / 2
-        half = (box[2:] - box[:2]) / 2 * (1 - shrink)
-        box = np.concatenate([c - half, c + half])
-    return box
 
 
 class LandmarkDataset(Dataset):

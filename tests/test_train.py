@@ -1,0 +1,89 @@
+"""Training: a few steps lower the loss (both heads, real faces, tiny models), the LR schedule
+has its shape, AWing weights the peaks, and a run writes its log and resumes where it stopped."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gaussian_vector.config import ModelConfig
+from gaussian_vector.data.augment import NO_AUGMENT
+from gaussian_vector.train import TrainConfig, loss_fn, lr_factor, strip_checkpoint, train
+
+TINY = {"input_size": 64, "width_mult": 0.5, "decoder_channels": 16}
+
+
+@pytest.fixture(scope="module")
+def faces(data_root):
+    from gaussian_vector.data import read_300w
+
+    samples, _ = read_300w(data_root / "300w/afw", check_images=False)
+    return samples[:24]
+
+
+@pytest.mark.parametrize("head", ["gv", "heatmap"])
+def test_a_few_steps_lower_the_loss(faces, head: str) -> None:
+    from torch.utils.data import DataLoader
+
+    from gaussian_vector.data.dataset import LandmarkDataset
+    from gaussian_vector.models import build_model
+
+    torch.manual_seed(0)
+    torch.set_num_threads(2)
+    cfg = ModelConfig(head=head, **TINY)
+    model = build_model(cfg).train()
+    batch = next(iter(DataLoader(LandmarkDataset(faces[:8], cfg, NO_AUGMENT), batch_size=8)))
+    opt = torch.optim.Adam(model.parameters(), 2e-3)
+    losses = []
+    for _ in range(12):
+        loss = loss_fn(model(batch["image"]), batch, cfg)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-3:]) < 0.92 * np.mean(losses[:3])
+
+
+def test_lr_schedule_warms_up_then_decays_to_the_floor() -> None:
+    f = [lr_factor(s, 100, 10, 0.01) for s in range(101)]
+    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(f[10:], f[11:], strict=False))
+    assert f[100] == pytest.approx(0.01)
+
+
+def test_awing_weights_errors_near_the_peaks_more() -> None:
+    cfg = ModelConfig(head="heatmap", **TINY)
+    target = torch.zeros(1, 1, 16, 16)
+    target[0, 0, 8, 8] = 1.0
+    near = target.clone()
+    near[0, 0, 8, 8] = 0.5  # the same squared error at the peak ...
+    far = target.clone()
+    far[0, 0, 0, 0] = 0.5  # ... and far from it
+    b = {"heatmap": target}
+    assert loss_fn(near, b, cfg, 10.0) > loss_fn(far, b, cfg, 10.0)
+    assert loss_fn(near, b, cfg) == pytest.approx(loss_fn(far, b, cfg).item())
+
+
+def test_run_logs_checkpoints_and_resumes(faces, tmp_path) -> None:
+    from gaussian_vector import checkpoint
+
+    cfg = ModelConfig(**TINY)
+    tc = TrainConfig(epochs=1, batch_size=4, max_steps_per_epoch=2, threads=2, progress=False)
+    train(cfg, tc, faces[:16], faces[16:20], tmp_path)
+    log = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1]
+    assert {"nme_ion", "nme_ipn", "fr_0.1", "auc_0.1", "train_loss"} <= set(log[0])
+    tc.epochs = 2
+    train(cfg, tc, faces[:16], faces[16:20], tmp_path)  # resumes: runs epoch 2 only
+    log = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]
+    raw = checkpoint.load_raw(tmp_path / "last.pt")
+    assert raw["epoch"] == 2 and "optimizer" in raw["train_state"]
+    strip_checkpoint(tmp_path / "last.pt", tmp_path / "shipped.pt")
+    model, config, payload = checkpoint.load(tmp_path / "shipped.pt")
+    assert "train_state" not in payload and config == cfg
+    with pytest.raises(ValueError, match="another model config"):
+        train(ModelConfig(head="heatmap", **TINY), tc, faces[:16], faces[16:20], tmp_path)
