@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", action="append", metavar="EP",
                    help="ONNX Runtime execution provider (repeatable; default CPU)")
     p.add_argument("--threads", type=int, help="interpreter threads")
+    p.add_argument("--kernels", choices=("default", "builtin", "reference"), default="default",
+                   help="TFLite kernels: default (XNNPACK), builtin (no XNNPACK) or reference "
+                   "(slow; for emulators such as qemu-user)")
     p.add_argument("--box", metavar="X0,Y0,X1,Y1",
                    help="use this face box (tight landmark box) instead of the detector")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the results here (else stdout)")
@@ -175,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.every < 1:
             raise ValueError(f"--every must be >= 1, got {args.every}")
         lm = Landmarker.from_file(args.model, delegate=delegate, threads=args.threads,
-                                  cpu_fallback=args.cpu_fallback, providers=args.provider)
+                                  cpu_fallback=args.cpu_fallback, providers=args.provider,
+                                  kernels=args.kernels)
     except (RuntimeFailure, ValueError, argparse.ArgumentTypeError) as e:
         print(f"gv-infer: error: {e}", file=sys.stderr)
         return 2

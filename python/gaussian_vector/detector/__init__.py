@@ -5,9 +5,9 @@ from __future__ import annotations
 from .blazeface import LANDMARK_BOX, MODEL_PATH, BlazeFace, BoxMapping, Detections
 
 
-def default_detector(threads: int | None = None) -> BlazeFace:
+def default_detector(threads: int | None = None, kernels: str = "default") -> BlazeFace:
     """The detector `Landmarker` uses when no boxes are given."""
-    return BlazeFace(threads=threads)
+    return BlazeFace(threads=threads, kernels=kernels)
 
 
 __all__ = ["LANDMARK_BOX", "MODEL_PATH", "BlazeFace", "BoxMapping", "Detections",

@@ -80,12 +80,13 @@ class Detections:
 class _Model:
     """One BlazeFace variant loaded in LiteRT: image -> raw detections."""
 
-    def __init__(self, variant: Variant, threads: int | None) -> None:
-        from ..runtime.interpreters import import_litert
+    def __init__(self, variant: Variant, threads: int | None, kernels: str = "default") -> None:
+        from ..runtime.interpreters import import_litert, resolver_kwargs
 
-        interpreter_cls, _, _ = import_litert()
+        interpreter_cls, _, resolver = import_litert()
         self.variant = variant
-        self.interpreter = interpreter_cls(model_path=str(variant.model), num_threads=threads)
+        self.interpreter = interpreter_cls(model_path=str(variant.model), num_threads=threads,
+                                           **resolver_kwargs(resolver, kernels))
         self.interpreter.allocate_tensors()
         inp = self.interpreter.get_input_details()[0]
         outs = {tuple(d["shape"])[-1]: d["index"] for d in self.interpreter.get_output_details()}
@@ -141,6 +142,7 @@ class BlazeFace:
         threads: int | None = None,
         nms_threshold: float = 0.3,
         mapping: BoxMapping = LANDMARK_BOX,
+        kernels: str = "default",
     ) -> None:
         choices = {"auto": (SHORT_RANGE, FULL_RANGE), "short": (SHORT_RANGE,),
                    "full": (FULL_RANGE,)}
@@ -149,10 +151,11 @@ class BlazeFace:
         self._variants = choices[variant]
         self._models: dict[Variant, _Model] = {}
         self._threads, self.nms_threshold, self.mapping = threads, nms_threshold, mapping
+        self._kernels = kernels
 
     def _model(self, v: Variant) -> _Model:
         if v not in self._models:
-            self._models[v] = _Model(v, self._threads)
+            self._models[v] = _Model(v, self._threads, self._kernels)
         return self._models[v]
 
     def detect(self, image: np.ndarray) -> Detections:

@@ -34,6 +34,24 @@ def import_litert():
     return mod.Interpreter, mod.load_delegate, getattr(mod, "OpResolverType", None)
 
 
+#: TFLite kernel sets: "default" = XNNPACK plus the optimised builtins (what a board wants),
+#: "builtin" = the optimised builtins without XNNPACK, "reference" = the plain reference kernels
+#: (slow; for emulators such as qemu-user, where the optimised ARM kernels may not run).
+KERNELS = ("default", "builtin", "reference")
+
+
+def resolver_kwargs(resolver, kernels: str) -> dict:
+    """Interpreter keyword arguments selecting a kernel set (see KERNELS)."""
+    if kernels not in KERNELS:
+        raise ValueError(f"kernels must be one of {', '.join(KERNELS)}, got {kernels!r}")
+    if kernels == "default":
+        return {}
+    if resolver is None:
+        raise InterpreterMissing(f"this interpreter package cannot select {kernels!r} kernels")
+    kind = "BUILTIN_REF" if kernels == "reference" else "BUILTIN_WITHOUT_DEFAULT_DELEGATES"
+    return {"experimental_op_resolver_type": getattr(resolver, kind)}
+
+
 def import_onnxruntime():
     """The onnxruntime module; InterpreterMissing naming the extra when it is not installed."""
     try:
@@ -89,17 +107,18 @@ class TFLiteBackend(Backend):
         threads: int | None = None,
         delegates: Sequence[str | DelegateSpec | tuple] = (),
         cpu_fallback: bool = False,
+        kernels: str = "default",
     ) -> None:
         interpreter_cls, load_delegate, resolver = import_litert()
         self.name = interpreter_cls.__module__.split(".")[0]
+        base = {"model_path": str(path), "num_threads": threads,
+                **resolver_kwargs(resolver, kernels)}
         loaded = load_delegates(delegates, load_delegate, cpu_fallback=cpu_fallback)
-        kwargs: dict = {"model_path": str(path), "num_threads": threads}
+        kwargs = dict(base)
         if loaded:
             kwargs["experimental_delegates"] = loaded
-            if resolver is not None:
-                kwargs["experimental_op_resolver_type"] = (
-                    resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-                )
+            if resolver is not None and kernels == "default":
+                kwargs.update(resolver_kwargs(resolver, "builtin"))
         try:
             self.interpreter = interpreter_cls(**kwargs)
             self.interpreter.allocate_tensors()
@@ -109,7 +128,7 @@ class TFLiteBackend(Backend):
                 raise DelegateError(f"delegate {libs} could not take {path}: {e}") from e
             if not loaded:
                 raise ModelError(f"{path}: LiteRT cannot load it ({e})") from e
-            self.interpreter = interpreter_cls(model_path=str(path), num_threads=threads)
+            self.interpreter = interpreter_cls(**base)
             self.interpreter.allocate_tensors()
             loaded = []
         self.delegated = bool(loaded)
@@ -203,12 +222,14 @@ def open_backend(
     delegates: Sequence[str | DelegateSpec | tuple] = (),
     cpu_fallback: bool = False,
     providers: Sequence[str] | None = None,
+    kernels: str = "default",
 ) -> Backend:
     """Load `path` in the interpreter for its format ('tflite' or 'onnx')."""
     if fmt == "tflite":
         if providers:
             raise ValueError("execution providers apply to ONNX models, not .tflite")
-        return TFLiteBackend(path, threads=threads, delegates=delegates, cpu_fallback=cpu_fallback)
+        return TFLiteBackend(path, threads=threads, delegates=delegates,
+                             cpu_fallback=cpu_fallback, kernels=kernels)
     if delegates:
         raise DelegateError(
             "external delegates apply to .tflite models; for ONNX choose execution providers"

@@ -100,8 +100,10 @@ class Landmarker:
         beyond_box: bool = True,
         tau: float | None = None,
         sigma: float | None = None,
+        kernels: str = "default",
     ) -> None:
         self.backend, self.metadata, self.path = backend, metadata, path
+        self._kernels = kernels
         self.config = metadata.config
         self._detector = detector
         self._threads = threads
@@ -129,6 +131,7 @@ class Landmarker:
         beyond_box: bool = True,
         tau: float | None = None,
         sigma: float | None = None,
+        kernels: str = "default",
     ) -> Landmarker:
         """Load an exported model (.tflite or .onnx; None or a shipped name like 'default').
 
@@ -138,6 +141,8 @@ class Landmarker:
         providers. `detector`: a callable image -> (boxes (M, 4), scores (M,)); by default the
         bundled BlazeFace, loaded on first use. `use_native=False` forces the numpy decoder.
         `beyond_box`, `tau`, `sigma` override the decoder's settings from the metadata.
+        `kernels` ('default', 'builtin', 'reference') picks the TFLite kernel set, for the
+        model and the bundled detector alike (reference: for emulators; see docs/runtime.md).
         """
         p = resolve_model(path)
         fmt = model_format(p)
@@ -150,10 +155,11 @@ class Landmarker:
             delegates = [delegate]
         backend = open_backend(
             p, fmt, threads=threads, delegates=delegates, cpu_fallback=cpu_fallback,
-            providers=providers,
+            providers=providers, kernels=kernels,
         )
         return cls(backend, metadata, p, detector=detector, threads=threads,
-                   use_native=use_native, beyond_box=beyond_box, tau=tau, sigma=sigma)
+                   use_native=use_native, beyond_box=beyond_box, tau=tau, sigma=sigma,
+                   kernels=kernels)
 
     # ------------------------------------------------------------------ contract checks
     def _check_contract(self) -> None:
@@ -190,7 +196,7 @@ class Landmarker:
         if self._detector is None:
             from ..detector import default_detector
 
-            self._detector = default_detector(threads=self._threads)
+            self._detector = default_detector(threads=self._threads, kernels=self._kernels)
         return self._detector
 
     def find_faces(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
