@@ -108,6 +108,21 @@ def _predict_exported(path, samples, shrink, beyond_box, tau, sigma,
     return np.stack(out).astype(np.float64), lm.config
 
 
+def sweep_beyond_box(o: Outputs, samples: list[Sample], taus: list[float],
+                     sigmas: list[float], scheme: str = "300w68") -> list[dict]:
+    """ION NME for every (tau, sigma) Beyond Box setting plus BBS off, from one network pass."""
+    gt = np.stack([s.points for s in samples])
+    rows = [{"beyond_box": False, "tau": None, "sigma": None,
+             "nme_ion": float(metrics.nme_per_image(decode_outputs(o, beyond_box=False), gt,
+                                                    scheme).mean())}]
+    for tau in taus:
+        for sigma in sigmas:
+            pred = decode_outputs(o, beyond_box=True, tau=tau, sigma=sigma)
+            rows.append({"beyond_box": True, "tau": tau, "sigma": sigma,
+                         "nme_ion": float(metrics.nme_per_image(pred, gt, scheme).mean())})
+    return rows
+
+
 def evaluate(pred: np.ndarray, samples: list[Sample], scheme: str = "300w68",
              threshold: float = 0.1) -> dict:
     """Metrics for predictions against the samples' landmarks (see `metrics.summarise`)."""

@@ -32,7 +32,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sigma", type=float, help="Beyond Box sigma (default: the model's)")
     p.add_argument("--threshold", type=float, default=0.1, help="FR/AUC/CED threshold")
     p.add_argument("--points", type=int, default=68, help="points per .pts file")
+    p.add_argument("--sweep-bbs", action="store_true",
+                   help="GV checkpoints: ION for a grid of Beyond Box tau x sigma (and BBS off) "
+                   "from one network pass, written to --json")
+    p.add_argument("--taus", type=float, nargs="+", default=[1.0, 1.5, 2.0, 2.5, 3.0])
+    p.add_argument("--sigmas", type=float, nargs="+", default=[1.0, 1.5, 2.0, 2.5, 3.0])
     return p
+
+
+def sweep(args, samples, scheme: str) -> int:
+    """--sweep-bbs: one network pass, many decodings; prints and writes the grid."""
+    from ..checkpoint import load
+    from ..evaluate import infer_torch, sweep_beyond_box
+
+    model, config, _ = load(args.model[0])
+    if config.head != "gv":
+        print("gv-eval: --sweep-bbs needs a GV model", file=sys.stderr)
+        return 2
+    o = infer_torch(model, config, samples, shrink=args.shrink)
+    rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme)
+    best = min(rows[1:], key=lambda r: r["nme_ion"])
+    for r in rows:
+        tag = "BBS off" if not r["beyond_box"] else f"tau {r['tau']:g} sigma {r['sigma']:g}"
+        print(f"{tag:>20}: ION {100 * r['nme_ion']:.3f}%{'  <- best' if r is best else ''}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"model": args.model[0], "shrink": args.shrink,
+                                         "n": len(samples), "rows": rows, "best": best},
+                                        indent=1))
+    return 0
 
 
 def plot_ced(curves: dict[str, np.ndarray], path: Path, threshold: float = 0.1) -> None:
@@ -81,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..schemes import get_scheme
 
     scheme = get_scheme(args.points).name
+    if args.sweep_bbs:
+        return sweep(args, samples, scheme)
     results, curves = {}, {}
     t = f"{args.threshold:g}"
     for model in args.model:

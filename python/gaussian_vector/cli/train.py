@@ -22,7 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--head", choices=("gv", "heatmap"), default="gv")
     p.add_argument("--data", type=Path, default=None, help="data root (default: $GV_DATA or "
                    "../shared/data)")
-    p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, log)")
+    p.add_argument("--out", type=Path, help="run folder (checkpoints, log.jsonl); required "
+                   "unless --plot-convergence")
     p.add_argument("--youtube", action="store_true", help="add the YouTube Faces train frames")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch-size", type=int, default=16)
@@ -43,11 +44,64 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=0, help="steps per epoch cap (smoke runs)")
     p.add_argument("--no-resume", action="store_true", help="start over even if last.pt exists")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--plot-convergence", type=Path, metavar="PNG",
+                   help="do not train: plot validation NME per epoch of --runs into PNG")
+    p.add_argument("--runs", nargs="+", default=[], metavar="LABEL=DIR",
+                   help="with --plot-convergence: run folders holding log.jsonl")
     return p
 
 
+def read_log(path: Path) -> list[dict]:
+    """The per-epoch records of a run's log.jsonl (a resumed run appends; the last wins)."""
+    import json
+
+    recs: dict[int, dict] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            r = json.loads(line)
+            recs[r["epoch"]] = r
+    return [recs[k] for k in sorted(recs)]
+
+
+def plot_convergence(runs: dict[str, Path], out: Path) -> None:
+    """Validation ION NME (%) per epoch, one line per run (the paper's Fig. 6 comparison)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=120)
+    for label, run in runs.items():
+        recs = read_log(Path(run) / "log.jsonl")
+        ax.plot([r["epoch"] for r in recs], [100 * r["nme_ion"] for r in recs], label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation NME, inter-ocular (%)")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.plot_convergence:
+        try:
+            runs = dict(r.split("=", 1) for r in args.runs)
+        except ValueError:
+            parser.error("--runs takes LABEL=DIR pairs")
+        if not runs:
+            parser.error("--plot-convergence needs --runs LABEL=DIR ...")
+        missing = [d for d in runs.values() if not (Path(d) / "log.jsonl").is_file()]
+        if missing:
+            parser.error(f"no log.jsonl in {missing}")
+        plot_convergence(runs, args.plot_convergence)
+        return 0
+    if args.out is None:
+        parser.error("--out is required")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from ..config import ModelConfig
     from ..data.augment import NO_AUGMENT, AugmentConfig
