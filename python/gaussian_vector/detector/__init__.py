@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .blazeface import LANDMARK_BOX, MODEL_PATH, BlazeFace, BoxMapping, Detections
+from .blazeface import (
+    FULL_RANGE_BOX,
+    LANDMARK_BOX,
+    MODEL_PATH,
+    BlazeFace,
+    BoxMapping,
+    Detections,
+)
 
 
 def default_detector(threads: int | None = None, kernels: str = "default") -> BlazeFace:
@@ -10,5 +17,5 @@ def default_detector(threads: int | None = None, kernels: str = "default") -> Bl
     return BlazeFace(threads=threads, kernels=kernels)
 
 
-__all__ = ["LANDMARK_BOX", "MODEL_PATH", "BlazeFace", "BoxMapping", "Detections",
+__all__ = ["FULL_RANGE_BOX", "LANDMARK_BOX", "MODEL_PATH", "BlazeFace", "BoxMapping", "Detections",
            "default_detector"]

@@ -27,24 +27,6 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 @dataclass(frozen=True)
-class Variant:
-    """One BlazeFace model and its anchor options (MediaPipe's face_detection_*.pbtxt)."""
-
-    model: Path
-    input_size: int
-    strides: tuple[int, ...]
-    per_layer: int
-    score_threshold: float
-
-
-SHORT_RANGE = Variant(DATA / "face_detection_short_range.tflite", 128, SHORT_RANGE_STRIDES, 2, 0.5)
-FULL_RANGE = Variant(
-    DATA / "face_detection_full_range_sparse.tflite", 192, FULL_RANGE_STRIDES, 1, 0.6
-)
-MODEL_PATH = SHORT_RANGE.model
-
-
-@dataclass(frozen=True)
 class BoxMapping:
     """Detector box -> landmark box: centre shift (fractions of the detector box's width and
     height) and the landmark box's width and height as multiples of the detector box's."""
@@ -66,6 +48,32 @@ class BoxMapping:
 #: Fitted on the 1,107 300-W AFW + HELEN training faces (HELEN val.txt held out), every one
 #: detected: `python -m gaussian_vector.detector.calibrate ../shared/data` (docs/runtime.md).
 LANDMARK_BOX = BoxMapping(dx=0.004, dy=0.051, sw=0.955, sh=0.929)
+#: The same for full-range, whose boxes sit higher and are larger still: fitted on the 974 of
+#: those faces it finds (`... calibrate ../shared/data --variant full`).
+FULL_RANGE_BOX = BoxMapping(dx=0.001, dy=0.098, sw=0.886, sh=0.856)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One BlazeFace model and its anchor options (MediaPipe's face_detection_*.pbtxt)."""
+
+    model: Path
+    input_size: int
+    strides: tuple[int, ...]
+    per_layer: int
+    score_threshold: float
+    mapping: BoxMapping  # its boxes -> landmark boxes
+
+
+SHORT_RANGE = Variant(
+    DATA / "face_detection_short_range.tflite", 128, SHORT_RANGE_STRIDES, 2, 0.5, LANDMARK_BOX
+)
+FULL_RANGE = Variant(
+    DATA / "face_detection_full_range_sparse.tflite", 192, FULL_RANGE_STRIDES, 1, 0.6,
+    FULL_RANGE_BOX,
+)
+VARIANTS = {"short": SHORT_RANGE, "full": FULL_RANGE}
+MODEL_PATH = SHORT_RANGE.model
 
 
 @dataclass
@@ -75,6 +83,7 @@ class Detections:
     boxes: np.ndarray  # (M, 4) x0, y0, x1, y1: BlazeFace's own boxes
     scores: np.ndarray  # (M,)
     keypoints: np.ndarray  # (M, 6, 2): eyes, nose tip, mouth, ear tragions
+    variant: Variant | None = None  # the model that found them
 
 
 class _Model:
@@ -125,7 +134,7 @@ class _Model:
         shift = np.array([left + 0.5, top + 0.5])
         boxes = (boxes.reshape(-1, 2, 2) * to_px - shift).reshape(-1, 4)
         kps = kps * to_px - shift
-        return Detections(boxes, scores, kps)
+        return Detections(boxes, scores, kps, self.variant)
 
 
 class BlazeFace:
@@ -141,9 +150,10 @@ class BlazeFace:
         *,
         threads: int | None = None,
         nms_threshold: float = 0.3,
-        mapping: BoxMapping = LANDMARK_BOX,
+        mapping: BoxMapping | None = None,
         kernels: str = "default",
     ) -> None:
+        """`mapping`: detector box -> landmark box; None uses each variant's fitted one."""
         choices = {"auto": (SHORT_RANGE, FULL_RANGE), "short": (SHORT_RANGE,),
                    "full": (FULL_RANGE,)}
         if variant not in choices:
@@ -169,7 +179,8 @@ class BlazeFace:
     def __call__(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Face boxes in the landmark models' convention (M, 4), and scores (M,), best first."""
         d = self.detect(image)
-        return self.mapping.apply(d.boxes), d.scores
+        mapping = self.mapping or (d.variant.mapping if d.variant else LANDMARK_BOX)
+        return mapping.apply(d.boxes), d.scores
 
 
 def fit_mapping(detected: np.ndarray, landmark_boxes: np.ndarray) -> BoxMapping:

@@ -1,11 +1,11 @@
 """Fit the detector-box -> landmark-box mapping on a 300-W-layout data folder and print it.
 
-    python -m gaussian_vector.detector.calibrate DATA_DIR [--limit N]
+    python -m gaussian_vector.detector.calibrate DATA_DIR [--variant short|full] [--limit N]
 
 Reads every `NAME.pts` beside an image under DATA_DIR/300w (HELEN's val.txt names are held out),
 runs BlazeFace, pairs each annotated face with the detection overlapping it most (IoU >= 0.3),
 and prints the fitted `BoxMapping` and how well mapped boxes match: the numbers behind
-`LANDMARK_BOX`.
+`LANDMARK_BOX` (short-range) and `FULL_RANGE_BOX` (full-range).
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ def report(mapping: BoxMapping, det: np.ndarray, gt: np.ndarray) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("data", type=Path, help="folder holding 300w/ (e.g. ../shared/data)")
+    ap.add_argument("--variant", choices=("short", "full"), default="short",
+                    help="which BlazeFace model to fit (default short)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N faces")
     args = ap.parse_args(argv)
     pairs = training_faces(args.data)
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         pairs = pairs[: args.limit]
     if not pairs:
         ap.error(f"no 300-W faces under {args.data / '300w'}")
-    det, gt, misses = paired_boxes(BlazeFace(), pairs)
+    det, gt, misses = paired_boxes(BlazeFace(args.variant), pairs)
     mapping = fit_mapping(det, gt)
     print(f"{len(pairs)} faces, {len(det)} detected, {misses} missed")
     print(mapping)
