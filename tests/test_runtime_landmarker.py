@@ -186,3 +186,14 @@ def test_input_layout_mismatch_is_refused(tmp_path):
     onnx.save(model, p)
     with pytest.raises(ModelError, match="does not match the metadata"):
         Landmarker.from_file(p)
+
+
+def test_refine_recrops_on_the_first_landmarks(oracle_onnx):
+    from gaussian_vector import affine
+
+    lm = Landmarker.from_file(oracle_onnx)
+    first = lm.detect(IMAGE, BOXES[:1])[0]
+    again = lm.detect(IMAGE, BOXES[:1], refine=True)[0]
+    box = affine.box_from_landmarks(first.landmarks)
+    np.testing.assert_allclose(again.box, box)
+    np.testing.assert_allclose(again.landmarks, expected_landmarks(box)[0], atol=1e-3)

@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(slow; for emulators such as qemu-user)")
     p.add_argument("--box", metavar="X0,Y0,X1,Y1",
                    help="use this face box (tight landmark box) instead of the detector")
+    p.add_argument("--refine", action="store_true",
+                   help="second pass on the box around the first landmarks (2x the invokes)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the results here (else stdout)")
     p.add_argument("--draw", type=Path, metavar="DIR", help="write PNGs with landmarks drawn here")
     p.add_argument("--every", type=int, default=1, metavar="N",
@@ -123,13 +125,14 @@ def parse_box(text: str | None) -> np.ndarray | None:
 class Runner:
     """Runs one landmarker over the inputs, collecting records and errors."""
 
-    def __init__(self, lm: Landmarker, box: np.ndarray | None, draw_dir: Path | None) -> None:
-        self.lm, self.box, self.draw_dir = lm, box, draw_dir
+    def __init__(self, lm: Landmarker, box: np.ndarray | None, draw_dir: Path | None,
+                 refine: bool = False) -> None:
+        self.lm, self.box, self.draw_dir, self.refine = lm, box, draw_dir, refine
         self.records: list[dict] = []
         self.errors = 0
 
     def one(self, image: np.ndarray, record: dict, stem: str) -> None:
-        faces = self.lm.detect(image, self.box)
+        faces = self.lm.detect(image, self.box, refine=self.refine)
         record["faces"] = [f.to_dict() for f in faces]
         record["timing_ms"] = {k: round(v, 3) for k, v in vars(self.lm.timing).items()
                                if isinstance(v, float)}
@@ -183,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeFailure, ValueError, argparse.ArgumentTypeError) as e:
         print(f"gv-infer: error: {e}", file=sys.stderr)
         return 2
-    runner = Runner(lm, box, args.draw)
+    runner = Runner(lm, box, args.draw, args.refine)
     files = expand(args.inputs)
     if not files:
         print("gv-infer: error: no images or videos in the inputs", file=sys.stderr)
