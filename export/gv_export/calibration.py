@@ -106,4 +106,5 @@ def load_faces(folder: str | Path | None, config: ModelConfig, max_faces: int = 
         names.append(name)
     if not crops:
         raise ExportError(f"no usable faces in {root}: every image failed to decode")
-    return Faces(np.stack(crops), np.stack(points).astype(np.float32), names, str(root))
+    source = "gaussian_vector/samples" if folder is None else str(root)
+    return Faces(np.stack(crops), np.stack(points).astype(np.float32), names, source)
