@@ -80,7 +80,11 @@ run_arm() {  # kernels json
 import sys
 from gaussian_vector.runtime.decoding import native_available
 from gaussian_vector.cli.infer import main
-print("aarch64 native decoder:", native_available(), flush=True)
+if native_available():
+    from gaussian_vector import native
+    print("aarch64 native decoder: yes, argmax path", native.isa(), flush=True)
+else:
+    print("aarch64 native decoder: no (numpy reference)", flush=True)
 sys.exit(main(sys.argv[1:]))' "${SAMPLES[@]}" --model "$MODEL" --kernels "$1" --json "$2" \
     --no-progress --threads 1
 }

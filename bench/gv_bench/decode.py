@@ -1,0 +1,191 @@
+"""`gv-bench decode`: the native decoder's microbenchmark, one face of 68 landmarks.
+
+Times, in one run and interleaved round by round (so machine load hits every item alike):
+GV decoding of 64 + 64 vectors (fp32 and int8), heatmap decoding of 64 x 64 maps (fp32 and int8),
+a memcpy of each input's bytes, one face through the Python binding end to end, and the
+per-face time of a batch of 64 faces through the binding. The C++ items run inside
+`gaussian_vector._native.benchmark_*`: the same steady_clock loop times memcpy and decoding.
+Reports medians over the rounds (ns per face), the ratios the targets are stated in, and JSON.
+
+Inputs look like network outputs (noisy Gaussian bumps with sigma 2, peaks inside the crop);
+int8 tensors are those bumps quantised with scale 1/100 and zero point -100.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+K, W, H = 68, 64, 64
+BATCH = 64
+SCALE, ZERO_POINT = 0.01, -100
+
+#: The targets (docs/native.md, DESIGN.md): ratio key -> (limit, "max" or "min").
+TARGETS = {
+    "gv_fp32_over_memcpy": (1.5, "max"),
+    "heatmap_over_gv_fp32": (30.0, "min"),
+    "heatmap_over_gv_int8": (30.0, "min"),
+    "python_one_face_ns": (3000.0, "max"),
+    "python_batch64_over_cpp": (1.5, "max"),
+}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("decode", help="microbenchmark of the native GV and heatmap decoders",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the results as JSON")
+    p.add_argument("--rounds", type=int, default=301,
+                   help="interleaved rounds (median over them)")
+    p.add_argument("--round-ms", type=float, default=0.2,
+                   help="duration of each item within a round, in ms (short samples are less "
+                        "often cut by the scheduler on a busy machine)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(run=run)
+
+
+def bumps(rng: np.random.Generator, shape: tuple[int, ...], sigma: float = 2.0) -> np.ndarray:
+    """Noisy 1-D Gaussian bumps along the last axis, peaks inside, float32."""
+    n = shape[-1]
+    centre = rng.uniform(4, n - 5, size=shape[:-1] + (1,))
+    v = np.exp(-0.5 * ((np.arange(n) - centre) / sigma) ** 2) * 1.2
+    return (v + rng.normal(0, 0.03, size=shape)).astype(np.float32)
+
+
+def heatmaps(rng: np.random.Generator, n: int, sigma: float = 2.0) -> np.ndarray:
+    """Noisy 2-D Gaussian heatmaps (n, K, H, W), float32."""
+    cy = rng.uniform(4, H - 5, size=(n, K, 1, 1))
+    cx = rng.uniform(4, W - 5, size=(n, K, 1, 1))
+    yy, xx = np.mgrid[0:H, 0:W]
+    g = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2))
+    return (g + rng.normal(0, 0.03, size=g.shape)).astype(np.float32)
+
+
+def quantise(v: np.ndarray) -> np.ndarray:
+    return np.clip(np.round(v / SCALE) + ZERO_POINT, -128, 127).astype(np.int8)
+
+
+def python_ns_per_call(fn: Callable[[], object], calls: int) -> float:
+    t0 = time.perf_counter_ns()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter_ns() - t0) / calls
+
+
+def calibrate(item: Callable[[int], float], round_ms: float) -> int:
+    """Iterations that make one timing of `item` last about `round_ms`."""
+    iterations = 1
+    while True:
+        ns = item(iterations) * iterations
+        if ns >= round_ms * 1e6 / 4 or iterations >= 1 << 24:
+            return max(1, int(iterations * round_ms * 1e6 / max(ns, 1.0)))
+        iterations *= 4
+
+
+def measure(rounds: int, round_ms: float, seed: int) -> dict:
+    from gaussian_vector import _native, native
+
+    rng = np.random.default_rng(seed)
+    x, y = bumps(rng, (1, K, W)), bumps(rng, (1, K, H))
+    xq, yq = quantise(x), quantise(y)
+    hm = heatmaps(rng, 1)
+    hq = quantise(hm)
+    bx, by = bumps(rng, (BATCH, K, W)), bumps(rng, (BATCH, K, H))
+    gv_bytes = np.concatenate([x, y])  # the same number of bytes as x and y together
+    gvq_bytes = np.concatenate([xq, yq])
+
+    # Each item: iterations -> ns per face.
+    items: dict[str, Callable[[int], float]] = {
+        "gv_fp32_ns": lambda it: _native.benchmark_vectors(x, y, it),
+        "gv_int8_ns": lambda it: _native.benchmark_vectors(xq, yq, it, SCALE, ZERO_POINT),
+        "heatmap_fp32_ns": lambda it: _native.benchmark_heatmaps(hm, it),
+        "heatmap_int8_ns": lambda it: _native.benchmark_heatmaps(hq, it, SCALE, ZERO_POINT),
+        "memcpy_gv_fp32_ns": lambda it: _native.benchmark_memcpy(gv_bytes, it),
+        "memcpy_gv_int8_ns": lambda it: _native.benchmark_memcpy(gvq_bytes, it),
+        "memcpy_heatmap_fp32_ns": lambda it: _native.benchmark_memcpy(hm, it),
+        "memcpy_heatmap_int8_ns": lambda it: _native.benchmark_memcpy(hq, it),
+        "python_one_face_ns": lambda it: python_ns_per_call(
+            lambda: native.decode_vectors(x, y), it),
+        "python_one_face_packed_int8_ns": lambda it: python_ns_per_call(
+            lambda: native.decode_packed_int8(gvq_packed, W, SCALE, ZERO_POINT), it),
+        "python_batch64_per_face_ns": lambda it: python_ns_per_call(
+            lambda: native.decode_vectors(bx, by), it) / BATCH,
+        "cpp_batch64_per_face_ns": lambda it: _native.benchmark_vectors(bx, by, it) / BATCH,
+    }
+    gvq_packed = np.ascontiguousarray(np.concatenate([xq, yq], axis=-1))
+    iterations = {k: calibrate(fn, round_ms) for k, fn in items.items()}
+    samples: dict[str, list[float]] = {k: [] for k in items}
+    for _ in range(rounds):
+        for key, fn in items.items():
+            samples[key].append(fn(iterations[key]))
+    result = {k: statistics.median(v) for k, v in samples.items()}
+    result.update(ratios(result))
+    result["min_ns"] = {k: min(v) for k, v in samples.items()}
+    result["isa"] = native.isa()
+    return result
+
+
+def ratios(r: dict[str, float]) -> dict[str, float]:
+    return {
+        "gv_fp32_over_memcpy": r["gv_fp32_ns"] / r["memcpy_gv_fp32_ns"],
+        "gv_int8_over_memcpy": r["gv_int8_ns"] / r["memcpy_gv_int8_ns"],
+        "heatmap_over_gv_fp32": r["heatmap_fp32_ns"] / r["gv_fp32_ns"],
+        "heatmap_over_gv_int8": r["heatmap_int8_ns"] / r["gv_int8_ns"],
+        "heatmap_fp32_over_memcpy": r["heatmap_fp32_ns"] / r["memcpy_heatmap_fp32_ns"],
+        "python_overhead_ns": r["python_one_face_ns"] - r["gv_fp32_ns"],
+        "python_batch64_over_cpp": r["python_batch64_per_face_ns"] / r["gv_fp32_ns"],
+        "python_batch64_over_cpp_batch64": (
+            r["python_batch64_per_face_ns"] / r["cpp_batch64_per_face_ns"]),
+    }
+
+
+def target_report(r: dict) -> dict[str, bool]:
+    met = {}
+    for key, (limit, kind) in TARGETS.items():
+        met[key] = r[key] <= limit if kind == "max" else r[key] >= limit
+    return met
+
+
+def print_report(r: dict, met: dict[str, bool]) -> None:
+    print(f"native decoder, one face: K={K}, vectors {W}+{H}, heatmaps {H}x{W}; isa {r['isa']}")
+    print(f"{'item':<34}{'median ns/face':>15}{'min':>10}")
+    for key, value in r.items():
+        if key.endswith("_ns") and key in r["min_ns"]:
+            print(f"{key[:-3]:<34}{value:>15.1f}{r['min_ns'][key]:>10.1f}")
+    print(f"{'ratio (of medians)':<34}{'value':>15}  target")
+    print(f"{'python_overhead':<34}{r['python_overhead_ns']:>15.1f}  ns per call")
+    for key in ("gv_fp32_over_memcpy", "gv_int8_over_memcpy", "heatmap_over_gv_fp32",
+                "heatmap_over_gv_int8", "heatmap_fp32_over_memcpy", "python_batch64_over_cpp",
+                "python_batch64_over_cpp_batch64"):
+        target = TARGETS.get(key)
+        note = ""
+        if target:
+            sign = "<=" if target[1] == "max" else ">="
+            note = f"  {sign} {target[0]:g}: {'met' if met[key] else 'MISSED'}"
+        print(f"{key:<34}{r[key]:>15.2f}{note}")
+    one = "met" if met["python_one_face_ns"] else "MISSED"
+    print(f"python one face <= 3000 ns: {one} ({r['python_one_face_ns']:.0f} ns)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.rounds < 1:
+        raise SystemExit("--rounds must be >= 1")
+    if not args.round_ms > 0:
+        raise SystemExit("--round-ms must be > 0")
+    result = measure(args.rounds, args.round_ms, args.seed)
+    met = target_report(result)
+    print_report(result, met)
+    if args.json:
+        payload = {**result, "targets_met": met, "machine": platform.platform(),
+                   "processor": platform.processor() or platform.machine(),
+                   "rounds": args.rounds}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    return 0
