@@ -75,8 +75,7 @@ else
   echo "native decoder: no aarch64 build found (GV_NATIVE_AARCH64); the numpy reference decodes"
 fi
 
-run_arm() {  # kernels json
-  PYTHONPATH="$WORK/site:$WORK/pkg" "${ARM_PY[@]}" -c '
+cat > "$WORK/run_arm.py" <<'PYEOF'
 import sys
 from gaussian_vector.runtime.decoding import native_available
 from gaussian_vector.cli.infer import main
@@ -85,8 +84,11 @@ if native_available():
     print("aarch64 native decoder: yes, argmax path", native.isa(), flush=True)
 else:
     print("aarch64 native decoder: no (numpy reference)", flush=True)
-sys.exit(main(sys.argv[1:]))' "${SAMPLES[@]}" --model "$MODEL" --kernels "$1" --json "$2" \
-    --no-progress --threads 1
+sys.exit(main(sys.argv[1:]))
+PYEOF
+run_arm() {  # kernels json
+  PYTHONPATH="$WORK/site:$WORK/pkg" "${ARM_PY[@]}" "$WORK/run_arm.py" "${SAMPLES[@]}" \
+    --model "$MODEL" --kernels "$1" --json "$2" --no-progress --threads 1
 }
 
 step "aarch64 run (qemu) with the default kernels (XNNPACK + optimised builtins)"
