@@ -1,8 +1,13 @@
 """Where the exported models that ship inside the package live, and the names that pick them.
 
 `gv-infer` with no `--model` uses `default` (the fp32 TFLite export of the shipped GV checkpoint).
-`default-int8` and `default-onnx` name its int8 TFLite and ONNX exports. They are produced with
-gv-export from `weights/*.pt` and shipped under `gaussian_vector/weights/`.
+`default-int8` and `default-onnx` name its int8 TFLite and ONNX exports. They are the files
+gv-export writes for the shipped checkpoint (`weights/gv_mnv3s_256.pt`, alias `default`) into
+the weights folder, so the export commands are
+
+    gv-export default --target tflite -o python/gaussian_vector/weights/
+    gv-export default --target tflite --int8 -o python/gaussian_vector/weights/
+    gv-export default --target onnx -o python/gaussian_vector/weights/
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ from .errors import ModelError
 
 WEIGHTS = Path(__file__).resolve().parents[1] / "weights"
 SHIPPED = {
-    "default": "gv_default.tflite",
-    "default-int8": "gv_default_int8.tflite",
-    "default-onnx": "gv_default.onnx",
+    "default": "gv_mnv3s_256.tflite",
+    "default-int8": "gv_mnv3s_256_int8.tflite",
+    "default-onnx": "gv_mnv3s_256.onnx",
 }
 
 
