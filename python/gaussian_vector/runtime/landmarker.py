@@ -18,10 +18,11 @@ import numpy as np
 from ..affine import box_from_landmarks
 from ..image import as_rgb, load_image
 from ..metadata import GV_LAYOUT, HEATMAP_LAYOUT, ModelMetadata
-from ..preprocess import crop_face, normalise, to_image_coords
+from ..preprocess import crop_face, to_image_coords
 from .decoding import DecodeParams, decode_heatmap_output, decode_packed
 from .delegates import DelegateSpec
 from .errors import BoxError, ModelError, NoFaceError
+from .inputs import InputEncoder
 from .interpreters import Backend, open_backend
 from .model_file import model_format, read_metadata
 from .models import resolve_model
@@ -117,6 +118,8 @@ class Landmarker:
         )
         self.timing = Timing()
         self._check_contract()
+        self._encode = InputEncoder(self.config, metadata.input.layout, backend.input.dtype,
+                                    *self._quant("input"))
 
     @classmethod
     def from_file(
@@ -268,7 +271,7 @@ class Landmarker:
             crop, m = crop_face(image, b, self.config)
             crops.append(crop)
             transforms.append(m)
-        batch = self._input(np.stack(crops))
+        batch = self._encode(np.stack(crops))
         t1 = time.perf_counter()
         out = self._run(batch)
         t2 = time.perf_counter()
@@ -276,19 +279,6 @@ class Landmarker:
         t3 = time.perf_counter()
         t.preprocess, t.invoke, t.decode = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
         return xy, conf, transforms
-
-    def _input(self, crops: np.ndarray) -> np.ndarray:
-        """uint8 RGB crops (M, S, S, 3) -> the model's input tensor (layout, dtype, quant)."""
-        x = normalise(crops, self.config)  # (M, 3, S, S) float32: the training's path
-        if self.metadata.input.layout == "NHWC":
-            x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
-        dtype = self.backend.input.dtype
-        if dtype.kind == "f":
-            return x.astype(dtype, copy=False)
-        scale, zp = self._quant("input")
-        info = np.iinfo(dtype)
-        q = np.round(x / np.float32(scale)) + zp
-        return np.clip(q, info.min, info.max).astype(dtype)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         """Run the crops as one batch where the batch axis is dynamic, else one by one."""
