@@ -170,6 +170,12 @@ class Runner:
         self.records.append(rec)
 
 
+def dump_json(model: dict, records: list[dict]) -> str:
+    """The results document, one line per image or frame (readable and diff-able)."""
+    lines = ",\n  ".join(json.dumps(r) for r in records)
+    return f'{{"model": {json.dumps(model)},\n "results": [\n  {lines}\n ]}}\n'
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -196,12 +202,12 @@ def main(argv: list[str] | None = None) -> int:
     for path in tqdm(files, desc="gv-infer", unit="file",
                      disable=args.no_progress or len(files) < 2):
         runner.file(path, args.every)
-    text = json.dumps({"model": lm.describe(), "results": runner.records}, indent=1)
+    text = dump_json(lm.describe(), runner.records)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text)
     else:
-        print(text)
+        sys.stdout.write(text)
     return 1 if runner.errors else 0
 
 
