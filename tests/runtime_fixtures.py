@@ -78,6 +78,48 @@ def write_oracle_onnx(path: Path, with_metadata: bool = True) -> Path:
     return path
 
 
+def write_heatmap_onnx(path: Path) -> Path:
+    """A heatmap-baseline oracle: (N, K, H, W) maps with one peak each at `heatmap_peaks()`."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from gaussian_vector.metadata import HEATMAP_LAYOUT
+
+    cfg = ModelConfig(head="heatmap", input_size=SIZE, num_landmarks=K)
+    o = cfg.output_size
+    maps = np.zeros((1, K, o, o), np.float32)
+    for k, (c, r) in enumerate(heatmap_peaks()):
+        maps[0, k, r, c] = 1.0
+        maps[0, k, r, c + 1] = 0.5  # right neighbour larger than left: +0.25 shift in x
+    nodes = [
+        helper.make_node("ReduceMean", ["x"], ["m"], keepdims=1, axes=[1, 2, 3]),
+        helper.make_node("Mul", ["m", "zero"], ["z"]),
+        helper.make_node("Add", ["z", "maps"], ["y"]),
+    ]
+    inits = [numpy_helper.from_array(np.zeros((1, 1, 1, 1), np.float32), "zero"),
+             numpy_helper.from_array(maps, "maps")]
+    graph = helper.make_graph(
+        nodes, "heatmap_oracle",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, SIZE, SIZE])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", K, o, o])], inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    meta = ModelMetadata(
+        config=cfg,
+        input=TensorSpec((1, 3, SIZE, SIZE), "float32", "NCHW"),
+        output=TensorSpec((1, K, o, o), "float32", HEATMAP_LAYOUT),
+    )
+    helper.set_model_props(model, {KEY: meta.to_json()})
+    onnx.save(model, path)
+    return path
+
+
+def heatmap_peaks() -> list[tuple[int, int]]:
+    """(column, row) of each oracle heatmap's peak."""
+    return [(2, 3), (7, 8), (12, 4), (5, 13), (9, 1)]
+
+
 def add_tflite_metadata(data: bytes, name: str, text: str) -> bytes:
     """Return the .tflite flatbuffer with a `Model.metadata` entry `name` -> `text` added."""
     import flatbuffers

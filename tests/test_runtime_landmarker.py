@@ -197,3 +197,18 @@ def test_refine_recrops_on_the_first_landmarks(oracle_onnx):
     box = affine.box_from_landmarks(first.landmarks)
     np.testing.assert_allclose(again.box, box)
     np.testing.assert_allclose(again.landmarks, expected_landmarks(box)[0], atol=1e-3)
+
+
+def test_heatmap_baseline_model(tmp_path):
+    from runtime_fixtures import heatmap_peaks, write_heatmap_onnx
+
+    from gaussian_vector import affine
+
+    lm = Landmarker.from_file(write_heatmap_onnx(tmp_path / "hm.onnx"))
+    (face,) = lm.detect(IMAGE, BOXES[:1])
+    grid = np.array(heatmap_peaks(), float) + [0.25, 0.0]
+    m = affine.crop_transform(BOXES[0], 64, lm.config.enlarge)
+    want = affine.apply(affine.invert(m), affine.heatmap_to_crop(grid, 4))
+    np.testing.assert_allclose(face.landmarks, want, atol=1e-3)
+    np.testing.assert_allclose(face.confidence, 1.0)
+    assert not face.outside_box.any()

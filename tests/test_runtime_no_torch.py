@@ -16,12 +16,12 @@ oracle_onnx = rf.oracle_onnx  # fixture
 
 # any `import torch` (or of a torch-based package) now raises ImportError
 BLOCKED = ("torch", "litert_torch", "torchvision", "onnx")
-GUARD = f"import sys\nfor m in {BLOCKED!r}:\n    sys.modules[m] = None\n"
 
 
-def run_guarded(code: str) -> subprocess.CompletedProcess:
+def run_guarded(code: str, also: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    guard = f"import sys\nfor m in {BLOCKED + also!r}:\n    sys.modules[m] = None\n"
     return subprocess.run(
-        [sys.executable, "-c", GUARD + textwrap.dedent(code)], capture_output=True, text=True,
+        [sys.executable, "-c", guard + textwrap.dedent(code)], capture_output=True, text=True,
         env={"PYTHONPATH": str(REPO / "python"), "PATH": "/usr/bin:/bin"}, cwd=REPO,
     )
 
@@ -52,3 +52,31 @@ def test_runtime_detector_and_cli_run_without_torch(oracle_onnx):
     r = run_guarded(code)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().endswith("ok")
+
+
+def test_onnx_only_board(oracle_onnx):
+    """Only onnxruntime installed: boxes given work; the detector says what it needs."""
+    code = f"""
+        import numpy as np
+        from gaussian_vector.runtime import Landmarker, InterpreterMissing
+        lm = Landmarker.from_file({str(oracle_onnx)!r})
+        img = np.zeros((100, 100, 3), np.uint8)
+        assert lm.detect(img, [10, 10, 80, 90])[0].landmarks.shape == (5, 2)
+        try:
+            lm.detect(img)
+        except InterpreterMissing as e:
+            print(e)
+    """
+    r = run_guarded(code, also=("ai_edge_litert", "tflite_runtime"))
+    assert r.returncode == 0, r.stderr
+    assert "face detector (BlazeFace) runs in LiteRT" in r.stdout
+    assert "pip install 'gaussian-vector[tflite]'" in r.stdout and "--box" in r.stdout
+
+
+def test_tflite_only_board_names_the_onnx_extra(oracle_onnx):
+    r = run_guarded(f"""
+        from gaussian_vector.runtime import Landmarker
+        Landmarker.from_file({str(oracle_onnx)!r})
+    """, also=("onnxruntime",))
+    assert r.returncode != 0
+    assert "pip install 'gaussian-vector[onnx]'" in r.stderr

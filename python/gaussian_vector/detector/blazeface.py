@@ -90,9 +90,16 @@ class _Model:
     """One BlazeFace variant loaded in LiteRT: image -> raw detections."""
 
     def __init__(self, variant: Variant, threads: int | None, kernels: str = "default") -> None:
+        from ..runtime.errors import InterpreterMissing
         from ..runtime.interpreters import import_litert, resolver_kwargs
 
-        interpreter_cls, _, resolver = import_litert()
+        try:
+            interpreter_cls, _, resolver = import_litert()
+        except InterpreterMissing as e:
+            raise InterpreterMissing(
+                f"the bundled face detector (BlazeFace) runs in LiteRT: {e}; or pass face boxes "
+                "(detect(image, boxes) / gv-infer --box)"
+            ) from e
         self.variant = variant
         self.interpreter = interpreter_cls(model_path=str(variant.model), num_threads=threads,
                                            **resolver_kwargs(resolver, kernels))
