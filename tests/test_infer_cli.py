@@ -153,3 +153,10 @@ def test_unreadable_video_and_empty_folder(oracle_onnx, tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main([str(empty), "--model", str(oracle_onnx)]) == 2
+
+
+def test_samples_flag_runs_the_bundled_faces(oracle_onnx, capsys):
+    assert main(["--samples", "--model", str(oracle_onnx), "--no-progress"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert sorted(Path(r["file"]).name for r in doc["results"]) == ["einstein.jpg", "takeo.ppm"]
+    assert main(["--model", str(oracle_onnx)]) == 2  # nothing to run

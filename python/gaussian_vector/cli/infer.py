@@ -1,6 +1,7 @@
 """gv-infer: landmarks on images, folders and videos with an exported model, as a board runs it.
 
     gv-infer IMAGE_OR_DIR... [--model M] [--delegate LIB] [--json OUT] [--draw DIR]
+    gv-infer --samples --draw out/          # the bundled sample faces, the shipped model
 
 Faces come from the bundled BlazeFace detector unless `--box` gives one. Results are JSON (to
 stdout, or `--json OUT`), one record per image or video frame; `--draw DIR` writes PNGs with the
@@ -23,6 +24,7 @@ import numpy as np
 from ..runtime import DelegateSpec, Landmarker, RuntimeFailure
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"}
 
 
@@ -31,8 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gv-infer", description=__doc__.split("\n\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inputs", nargs="+", type=Path, metavar="IMAGE_OR_DIR",
+    p.add_argument("inputs", nargs="*", type=Path, metavar="IMAGE_OR_DIR",
                    help="image files, video files, or folders of them")
+    p.add_argument("--samples", action="store_true",
+                   help=f"also run on the sample faces that ship with the package ({SAMPLES})")
     p.add_argument("--model", default=None,
                    help="exported .tflite/.onnx, or a shipped name: default (fp32 TFLite), "
                    "default-int8, default-onnx (default: %(default)s -> default)")
@@ -178,6 +182,11 @@ def dump_json(model: dict, records: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    files = expand([*args.inputs, *([SAMPLES] if args.samples else [])])
+    if not files:
+        print("gv-infer: error: no images or videos in the inputs (give files, folders or "
+              "--samples)", file=sys.stderr)
+        return 2
     try:
         box = parse_box(args.box)
         delegate = None
@@ -193,10 +202,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gv-infer: error: {e}", file=sys.stderr)
         return 2
     runner = Runner(lm, box, args.draw, args.refine)
-    files = expand(args.inputs)
-    if not files:
-        print("gv-infer: error: no images or videos in the inputs", file=sys.stderr)
-        return 2
     from tqdm import tqdm
 
     for path in tqdm(files, desc="gv-infer", unit="file",
