@@ -1,33 +1,41 @@
-"""The `gv-bench` command: one subcommand per benchmark.
+"""The `gv-bench` command.
 
-Each benchmark module contributes `add_parser(subparsers)`, which registers its subcommand and
-sets `run` (a function of the parsed arguments returning the exit status) as a default.
+`gv-bench [--gv M] [--heatmap M] [...]` runs the side-by-side model benchmark (compare.py);
+`gv-bench decode [...]` runs the native decoder's microbenchmark (decode.py). Each subcommand
+module contributes `add_parser(subparsers)`, which sets `run` as a default.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from . import decode
+from . import compare, decode
+
+SUBCOMMANDS = ("decode",)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gv-bench",
-        description="Benchmarks for Gaussian Vector landmarks: GV against the heatmap baseline.",
+        description="Benchmarks for Gaussian Vector landmarks: GV against the heatmap baseline. "
+        "With no subcommand: the models side by side (below). `gv-bench decode -h`: the "
+        "native decoders alone.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="{decode}")
     decode.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    return int(args.run(args))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        args = build_parser().parse_args(argv)
+        return int(args.run(args))
+    if argv[:1] in (["-h"], ["--help"]):
+        build_parser().print_help()
+        print()
+    return compare.main(argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ class ModelUnderTest:
     label: str  # e.g. "gv tflite-int8"
     head: str  # "gv" or "heatmap"
     fmt: str  # "tflite-int8", "tflite-fp32", "onnx-fp32"
-    loaded: Loaded
+    loaded: Loaded  # runners.Loaded
     native_decode: Decode
     reference_decode: Decode
     rss_delta_bytes: int = 0

@@ -1,9 +1,9 @@
-"""Interpreter runners with the steps gv-bench times separately: invoke (network forward) and
-fetching the output tensor (the transmission from accelerator memory to the CPU).
+"""The runtime's interpreter backends, split into the steps gv-bench times separately: invoke
+(network forward) and fetching the output tensor (the transmission to the CPU).
 
 LiteRT: `get_tensor` copies the output out of the interpreter's arena, the CPU-side analogue of
-the NPU-to-CPU transfer. ONNX Runtime: `run` returns the output as a fresh array, so its fetch is
-inside `invoke`; the fetch step then copies that array (memcpy of the same bytes).
+the NPU-to-CPU transfer. ONNX Runtime: `run` returns a fresh output array, so its fetch is
+inside `invoke`; the fetch step then copies that array (a memcpy of the same bytes).
 """
 
 from __future__ import annotations
@@ -14,79 +14,57 @@ from pathlib import Path
 
 import numpy as np
 
+from gaussian_vector.metadata import ModelMetadata
+from gaussian_vector.runtime.interpreters import Backend, open_backend
+from gaussian_vector.runtime.model_file import model_format, read_metadata
+
 
 @dataclass
 class Loaded:
-    runner: object
+    """A model opened for benchmarking, with its metadata and how long opening took."""
+
+    runner: Runner
+    metadata: ModelMetadata
+    fmt: str  # "tflite" or "onnx"
     init_ms: float
 
 
-class LiteRTRunner:
-    """ai-edge-litert (or tflite-runtime) interpreter, XNNPACK on the CPU, optional delegate."""
+class Runner:
+    """invoke / fetch / set_input over a runtime Backend."""
 
-    def __init__(self, path: Path, threads: int | None, delegate: str | None) -> None:
-        try:
-            from ai_edge_litert.interpreter import Interpreter, load_delegate
-        except ImportError:  # the older package has the same Interpreter API
-            from tflite_runtime.interpreter import Interpreter, load_delegate
-        delegates = [load_delegate(delegate)] if delegate else None
-        self.interpreter = Interpreter(
-            model_path=str(path), num_threads=threads, experimental_delegates=delegates
-        )
-        self.interpreter.allocate_tensors()
-        inp = self.interpreter.get_input_details()[0]
-        out = self.interpreter.get_output_details()[0]
-        self.input_index, self.output_index = inp["index"], out["index"]
-        self.input_shape, self.input_dtype = tuple(inp["shape"]), np.dtype(inp["dtype"])
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.input_shape = backend.input.shape
+        self.input_dtype = backend.input.dtype
+        self._interp = getattr(backend, "interpreter", None)
+        if self._interp is not None:
+            self._in = self._interp.get_input_details()[0]["index"]
+            self._out = self._interp.get_output_details()[0]["index"]
+        self._x: np.ndarray | None = None
+        self._y: np.ndarray | None = None
 
     def set_input(self, x: np.ndarray) -> None:
-        self.interpreter.set_tensor(self.input_index, x)
+        self._x = x
+        if self._interp is not None:
+            self._interp.set_tensor(self._in, x)
 
     def invoke(self) -> None:
-        self.interpreter.invoke()
+        if self._interp is not None:
+            self._interp.invoke()
+        else:
+            self._y = self.backend.run(self._x)
 
     def fetch(self) -> np.ndarray:
-        return self.interpreter.get_tensor(self.output_index)
+        if self._interp is not None:
+            return self._interp.get_tensor(self._out)
+        return self._y.copy()
 
 
-class OnnxRunner:
-    """onnxruntime session on the CPU execution provider."""
-
-    def __init__(self, path: Path, threads: int | None) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        inp = self.session.get_inputs()[0]
-        self.input_name = inp.name
-        self.input_shape = tuple(int(d) if isinstance(d, int) else 1 for d in inp.shape)
-        self.input_dtype = np.dtype(np.float32 if "float" in inp.type else np.int8)
-        self._feed: dict[str, np.ndarray] = {}
-        self._out: np.ndarray | None = None
-
-    def set_input(self, x: np.ndarray) -> None:
-        self._feed = {self.input_name: x}
-
-    def invoke(self) -> None:
-        self._out = self.session.run(None, self._feed)[0]
-
-    def fetch(self) -> np.ndarray:
-        assert self._out is not None, "invoke() before fetch()"
-        return self._out.copy()
-
-
-def load_runner(path: Path, threads: int | None = None, delegate: str | None = None) -> Loaded:
-    """Open `path` (.tflite or .onnx) and time the initialisation (load + allocate)."""
+def load(path: Path, threads: int | None = None, delegate: str | None = None) -> Loaded:
+    """Open an exported model (.tflite or .onnx) and time loading plus tensor allocation."""
+    fmt = model_format(path)
+    meta = read_metadata(path)
     t0 = time.perf_counter()
-    suffix = path.suffix.lower()
-    if suffix == ".tflite":
-        runner: object = LiteRTRunner(path, threads, delegate)
-    elif suffix == ".onnx":
-        if delegate:
-            raise ValueError("--delegate applies to .tflite models, not ONNX")
-        runner = OnnxRunner(path, threads)
-    else:
-        raise ValueError(f"{path}: not a .tflite or .onnx model")
-    return Loaded(runner, (time.perf_counter() - t0) * 1e3)
+    backend = open_backend(path, fmt, threads=threads, delegates=[delegate] if delegate else ())
+    init_ms = (time.perf_counter() - t0) * 1e3
+    return Loaded(Runner(backend), meta, fmt, init_ms)

@@ -1,0 +1,230 @@
+"""`gv-bench`: GV against the heatmap baseline, side by side in one run, per format.
+
+With no model arguments it exports the shipped GV and heatmap checkpoints (int8 and fp32
+TFLite, and ONNX) into a cache and benchmarks those. Checkpoints given with --gv/--heatmap are
+exported the same way; exported .tflite/.onnx files are benchmarked as they are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from gaussian_vector import checkpoint
+from gaussian_vector.runtime.decoding import DecodeParams, decode_heatmap_output, decode_packed
+
+from . import report
+from .paper import TABLE9
+from .pipeline import ModelUnderTest, compare, measure, measure_rss, summarise
+from .runners import Loaded, load
+
+#: format name -> (gv-export target, int8)
+FORMATS = {"tflite-int8": ("tflite", True), "tflite-fp32": ("tflite", False),
+           "onnx-fp32": ("onnx", False)}
+EXPORTED = (".tflite", ".onnx")
+
+
+class BenchError(Exception):
+    """A problem the user can fix: printed as one line, exit status 2."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--gv", default="default", metavar="M",
+                   help="GV model: checkpoint, alias or exported .tflite/.onnx (default: default)")
+    p.add_argument("--heatmap", default="heatmap", metavar="M",
+                   help="heatmap baseline, same forms (default: the shipped baseline)")
+    p.add_argument("--formats", default=",".join(FORMATS),
+                   help=f"comma-separated, from {', '.join(FORMATS)} (checkpoints only)")
+    p.add_argument("--runs", type=int, default=100, help="measured runs per model (default 100)")
+    p.add_argument("--warmup", type=int, default=10, help="runs before measuring (default 10)")
+    p.add_argument("--threads", type=int, default=None, help="interpreter threads")
+    p.add_argument("--delegate", metavar="LIB", help="external TFLite delegate library")
+    p.add_argument("--bus-gbps", type=float, default=8.0,
+                   help="modelled NPU-to-CPU bus bandwidth in Gbit/s (default 8)")
+    p.add_argument("--npu", default="ethos-u55-256", metavar="ACCEL",
+                   help="vela config for the NPU estimate of int8 models (default ethos-u55-256)")
+    p.add_argument("--no-npu", action="store_true", help="skip the vela estimate")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="export cache (default $GV_CACHE or ~/.cache/gaussian-vector)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="write all figures as JSON")
+    p.add_argument("--plot", type=Path, metavar="OUT.png", help="write a bar chart")
+
+
+def cache_root(arg: Path | None) -> Path:
+    root = arg or Path(os.environ.get("GV_CACHE", Path.home() / ".cache" / "gaussian-vector"))
+    return root / "bench"
+
+
+def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None]) -> Path:
+    """Export checkpoint/alias `model` to `fmt` once; reuse the file while the checkpoint is
+    unchanged (the cache key is a hash of its bytes)."""
+    from gv_export.errors import ExportError
+    from gv_export.exporter import export
+
+    try:
+        src = checkpoint.resolve(model)
+    except FileNotFoundError as e:
+        raise BenchError(str(e)) from None
+    digest = hashlib.sha1(src.read_bytes()).hexdigest()[:12]
+    target, int8 = FORMATS[fmt]
+    dest = cache / f"{src.stem}-{digest}-{fmt}{'.tflite' if target == 'tflite' else '.onnx'}"
+    if not dest.is_file():
+        log(f"exporting {src.name} -> {dest.name}")
+        try:
+            export(str(src), target, int8=int8, out=dest, log=lambda s: None)
+        except ExportError as e:
+            raise BenchError(f"exporting {src.name} to {fmt} failed: {e}") from None
+    return dest
+
+
+def _format_of(loaded: Loaded) -> str:
+    dtype = loaded.metadata.output.dtype
+    return f"{loaded.fmt}-{'fp32' if dtype == 'float32' else dtype}"
+
+
+def _decoders(loaded: Loaded) -> tuple[Callable, Callable]:
+    """(native, numpy reference) decoders for this model's output, from its metadata."""
+    meta = loaded.metadata
+    cfg, out = meta.config, meta.output
+    if cfg.head == "gv":
+        params = DecodeParams(width=cfg.output_size, tau=cfg.tau, sigma=cfg.sigma)
+        return (lambda o: decode_packed(o, params, out.scale, out.zero_point, use_native=True),
+                lambda o: decode_packed(o, params, out.scale, out.zero_point, use_native=False))
+    return (lambda o: decode_heatmap_output(o, out.scale, out.zero_point, use_native=True),
+            lambda o: decode_heatmap_output(o, out.scale, out.zero_point, use_native=False))
+
+
+def _open(path: Path, head: str, args: argparse.Namespace) -> ModelUnderTest:
+    from gaussian_vector.runtime.errors import RuntimeFailure
+
+    try:
+        loaded, rss = measure_rss(lambda: load(path, args.threads, args.delegate))
+    except (RuntimeFailure, ValueError, OSError) as e:
+        raise BenchError(f"{path}: {e}") from None
+    if loaded.metadata.config.head != head:
+        raise BenchError(f"--{head} {path} is a {loaded.metadata.config.head!r} model, not "
+                         f"{head!r}: gv-bench needs a GV model and a heatmap baseline")
+    native, reference = _decoders(loaded)
+    fmt = _format_of(loaded)
+    return ModelUnderTest(f"{head} {fmt}", head, fmt, loaded, native, reference, rss)
+
+
+def _pairs(args: argparse.Namespace, log: Callable[[str], None]) -> list[tuple[Path, Path]]:
+    exported = [str(m).lower().endswith(EXPORTED) for m in (args.gv, args.heatmap)]
+    if all(exported):
+        for m in (args.gv, args.heatmap):
+            if not Path(m).is_file():
+                raise BenchError(f"model file not found: {m}")
+        return [(Path(args.gv), Path(args.heatmap))]
+    if any(exported):
+        raise BenchError("give --gv and --heatmap in the same form: both exported files, or "
+                         "both checkpoints/aliases (exported for every --formats)")
+    fmts = [f.strip() for f in args.formats.split(",") if f.strip()]
+    unknown = [f for f in fmts if f not in FORMATS]
+    if unknown or not fmts:
+        raise BenchError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
+                         f"choose from {', '.join(FORMATS)}")
+    cache = cache_root(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    return [(_exported(args.gv, f, cache, log), _exported(args.heatmap, f, cache, log))
+            for f in fmts]
+
+
+def _check_pair(gv: ModelUnderTest, hm: ModelUnderTest) -> None:
+    a, b = gv.loaded.metadata, hm.loaded.metadata
+    if (a.config.num_landmarks, a.config.input_size) != (b.config.num_landmarks,
+                                                         b.config.input_size):
+        raise BenchError(
+            f"not a GV/heatmap pair: GV has K={a.config.num_landmarks} at "
+            f"{a.config.input_size}px, heatmap K={b.config.num_landmarks} at "
+            f"{b.config.input_size}px")
+    if gv.fmt != hm.fmt:
+        raise BenchError(f"not a GV/heatmap pair: formats differ ({gv.fmt} vs {hm.fmt})")
+
+
+def _npu(pairs: list[tuple[ModelUnderTest, ModelUnderTest]], paths, accel: str, log) -> dict:
+    """vela estimates for the int8 TFLite pair, or {} (with a reason) when unavailable."""
+    try:
+        from gv_export.errors import ExportError
+        from gv_export.vela_report import run_vela
+    except ImportError:
+        return {"skipped": "gv_export is not installed"}
+    for (gv, _hm), (gpath, hpath) in zip(pairs, paths, strict=True):
+        if gv.fmt != "tflite-int8":
+            continue
+        try:
+            log(f"vela {accel}: estimating both int8 models")
+            return {"accelerator": accel, "gv": run_vela(gpath, accel).to_dict(),
+                    "heatmap": run_vela(hpath, accel).to_dict()}
+        except ExportError as e:
+            return {"skipped": str(e)}
+    return {"skipped": "no int8 TFLite pair in this run"}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the benchmark described by parsed `args`; raises BenchError for user errors."""
+    if args.runs < 1:
+        raise BenchError(f"--runs must be >= 1, got {args.runs}")
+    if args.warmup < 0:
+        raise BenchError(f"--warmup must be >= 0, got {args.warmup}")
+    if not args.bus_gbps > 0:
+        raise BenchError(f"--bus-gbps must be > 0, got {args.bus_gbps}")
+    log = print
+    paths = _pairs(args, log)
+    pairs = []
+    for gpath, hpath in paths:
+        pair = (_open(gpath, "gv", args), _open(hpath, "heatmap", args))
+        _check_pair(*pair)
+        pairs.append(pair)
+    models = [m for pair in pairs for m in pair]
+    try:
+        measure(models, args.runs, args.warmup)
+    except ImportError as e:
+        raise BenchError(f"{e}: build it with `pip install .`") from None
+    results = [summarise(m, args.bus_gbps) for m in models]
+    by_label = {r["label"]: r for r in results}
+    comparisons = [compare(by_label[gv.label], by_label[hm.label]) for gv, hm in pairs]
+    report.print_table(results, comparisons, args.bus_gbps)
+    npu = {"skipped": "--no-npu"} if args.no_npu else _npu(pairs, paths, args.npu, log)
+    if "gv" in npu:
+        g, h = npu["gv"], npu["heatmap"]
+        log(f"NPU estimate ({npu['accelerator']}): GV {g['time_ms']:.3f} ms, "
+            f"{g['dram_bytes'] / 2**20:.2f} MiB DRAM, {100 * g['npu_share']:.0f}% ops on NPU; "
+            f"heatmap {h['time_ms']:.3f} ms, {h['dram_bytes'] / 2**20:.2f} MiB DRAM, "
+            f"{100 * h['npu_share']:.0f}% ops on NPU")
+    elif "skipped" in npu:
+        log(f"NPU estimate skipped: {npu['skipped']}")
+    payload = {"machine": report.machine(), "runs": args.runs, "warmup": args.warmup,
+               "threads": args.threads, "bus_gbps": args.bus_gbps,
+               "models": {r["label"]: r for r in results}, "comparisons": comparisons,
+               "npu": npu, "paper_table9": TABLE9}
+    if args.json:
+        report.write_json(args.json, payload)
+        log(f"wrote {args.json}")
+    if args.plot:
+        report.plot(args.plot, results)
+        log(f"wrote {args.plot}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="gv-bench",
+        description="Latency, transmission and size of GV against the heatmap baseline, side by "
+        "side in one run (`gv-bench decode` benchmarks the native decoders alone).",
+    )
+    add_arguments(p)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return run(args)
+    except BenchError as e:
+        print(f"gv-bench: error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,102 @@
+"""gv-bench: one run measures GV and the heatmap baseline side by side and reports them."""
+
+import json
+
+import numpy as np
+import pytest
+from export_fixtures import export_cache, make_checkpoints
+
+from gv_bench import cli, compare
+
+REQUIRED = ("output_bytes", "forward_ms_median", "postprocess_us_median",
+            "transmission_us_median", "total_ms_median")
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    ckpts = make_checkpoints(root)
+    (root / "out").mkdir()
+    get = export_cache(ckpts, root / "out")
+    files = {(h, i): get(h, "tflite", i).path for h in ("gv", "heatmap") for i in (False, True)}
+    files[("gv", "onnx")] = get("gv", "onnx").path
+    return ckpts, files
+
+
+def test_json_holds_both_models_with_real_output_sizes(exported, tmp_path, capsys):
+    _, files = exported
+    out = tmp_path / "b.json"
+    png = tmp_path / "b.png"
+    rc = compare.main(["--gv", str(files["gv", True]), "--heatmap", str(files["heatmap", True]),
+                       "--runs", "3", "--warmup", "1", "--no-npu", "--json", str(out),
+                       "--plot", str(png)])
+    assert rc == 0
+    data = json.loads(out.read_text())
+    models = data["models"]
+    assert set(models) == {"gv tflite-int8", "heatmap tflite-int8"}
+    for m in models.values():
+        for key in REQUIRED:
+            assert key in m and m[key] > 0, key
+        assert m["runs"] == 3
+        assert m["output_bytes"] == int(np.prod(m["output_shape"])) * 1  # int8: 1 byte each
+    gv, hm = models["gv tflite-int8"], models["heatmap tflite-int8"]
+    assert gv["output_shape"] == [1, 68, 32] and hm["output_shape"] == [1, 68, 16, 16]
+    (cmp,) = data["comparisons"]
+    assert cmp["output_bytes_ratio"] == pytest.approx(hm["output_bytes"] / gv["output_bytes"])
+    assert cmp["output_bytes_ratio"] == pytest.approx(16 * 16 / 32)
+    assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+    assert "heatmap / GV" in capsys.readouterr().out
+
+
+def test_checkpoints_are_exported_into_the_cache_once(exported, tmp_path):
+    ckpts, _ = exported
+    args = ["--gv", str(ckpts["gv"]), "--heatmap", str(ckpts["heatmap"]), "--formats",
+            "tflite-fp32", "--runs", "2", "--warmup", "0", "--no-npu", "--cache",
+            str(tmp_path), "--json", str(tmp_path / "a.json")]
+    assert compare.main(args) == 0
+    cached = sorted(p.name for p in (tmp_path / "bench").iterdir())
+    assert len(cached) == 2 and all(n.endswith("-tflite-fp32.tflite") for n in cached)
+    mtimes = [p.stat().st_mtime_ns for p in (tmp_path / "bench").iterdir()]
+    assert compare.main(args) == 0
+    assert [p.stat().st_mtime_ns for p in (tmp_path / "bench").iterdir()] == mtimes
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert data["models"]["gv tflite-fp32"]["output_bytes"] == 68 * 32 * 4
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("runs0", "--runs must be >= 1"),
+        ("swapped", "gv-bench needs a GV model and a heatmap baseline"),
+        ("mixed_formats", "formats differ"),
+        ("missing", "not found"),
+        ("corrupt", "corrupt.tflite"),
+        ("mixed_forms", "same form"),
+    ],
+)
+def test_bad_arguments_give_one_clear_error(exported, tmp_path, capsys, case, message):
+    ckpts, f = exported
+    bad = tmp_path / "corrupt.tflite"
+    bad.write_bytes(b"\x00" * 64)
+    gv, hm = str(f["gv", True]), str(f["heatmap", True])
+    argv = {
+        "runs0": ["--gv", gv, "--heatmap", hm, "--runs", "0"],
+        "swapped": ["--gv", hm, "--heatmap", gv],
+        "mixed_formats": ["--gv", str(f["gv", "onnx"]), "--heatmap", str(f["heatmap", False])],
+        "missing": ["--gv", str(tmp_path / "nope.tflite"), "--heatmap", hm],
+        "corrupt": ["--gv", str(bad), "--heatmap", hm],
+        "mixed_forms": ["--gv", str(ckpts["gv"]), "--heatmap", hm],
+    }[case]
+    assert compare.main([*argv, "--no-npu", "--runs" if case != "runs0" else "--warmup", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gv-bench: error:") and message in err and "Traceback" not in err
+
+
+def test_cli_dispatches_decode_and_the_model_benchmark(capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert "--heatmap" in out and "decode" in out
+    assert cli.main(["--runs", "0", "--no-npu"]) == 2
+    assert "--runs must be >= 1" in capsys.readouterr().err
