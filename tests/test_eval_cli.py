@@ -94,3 +94,17 @@ def test_bad_input_is_a_clear_error(setup, capsys, tmp_path: Path) -> None:
     (tmp_path / "junk.pt").write_bytes(b"junk")
     assert main(["--model", str(tmp_path / "junk.pt"), "--data", str(folder)]) == 2
     assert "not a readable gaussian-vector checkpoint" in capsys.readouterr().err
+
+
+def test_bbs_sweep_rows_match_single_runs(setup) -> None:
+    tmp, folder = setup
+    out = tmp / "sweep.json"
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.3",
+                 "--sweep-bbs", "--taus", "1", "2", "--sigmas", "2", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["tau"], r["sigma"]) for r in rows] == [(None, None), (1.0, 2.0), (2.0, 2.0)]
+    single = tmp / "single.json"
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.3",
+                 "--tau", "1", "--sigma", "2", "--json", str(single)]) == 0
+    assert rows[1]["nme_ion"] == pytest.approx(json.loads(single.read_text())["nme_ion"])
+    assert main(["--model", str(tmp / "hm.pt"), "--data", str(folder), "--sweep-bbs"]) == 2
