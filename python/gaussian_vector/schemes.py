@@ -89,14 +89,16 @@ _PAIRS_29 = [
     (0, 1), (4, 6), (2, 3), (5, 7), (8, 9), (10, 11), (12, 14), (16, 17), (13, 15), (18, 19),
     (22, 23),
 ]
-# JD 106-point (Grand Challenge of 106-point Facial Landmark Localization, ICME 2019):
-# contour 0-32, brows 33-50, nose 51-65, eyes 66-75 (pupils 104/105), mouth 84-103.
+# JD 106-point (ICME 2019 Grand Challenge; the Face++ 106 order): contour 0-32, brow tops
+# 33-37 / 38-42, nose 43-51, eyes 52-57 / 58-63, brow bottoms 64-67 / 68-71, eye mids and
+# centres 72-77, nose sides 78-83, lips 84-103, pupils 104/105. Written from the published
+# layout, NOT checked against real 106-point annotations: verify before training on them.
 _PAIRS_106 = (
     [(i, 32 - i) for i in range(16)]
-    + [(33, 46), (34, 45), (35, 44), (36, 43), (37, 42), (38, 50), (39, 49), (40, 48), (41, 47)]
-    + [(55, 65), (56, 64), (57, 63), (58, 62), (59, 61)]
-    + [(66, 79), (67, 78), (68, 77), (69, 76), (70, 75), (71, 82), (72, 81), (73, 80), (74, 83)]
-    + [(84, 90), (85, 89), (86, 88), (96, 100), (97, 99), (103, 101), (95, 91), (94, 92)]
+    + [(33, 42), (34, 41), (35, 40), (36, 39), (37, 38), (64, 71), (65, 70), (66, 69), (67, 68)]
+    + [(47, 51), (48, 50), (78, 79), (80, 81), (82, 83)]
+    + [(52, 61), (53, 60), (54, 59), (55, 58), (56, 63), (57, 62), (72, 75), (73, 76), (74, 77)]
+    + [(84, 90), (85, 89), (86, 88), (91, 95), (92, 94), (96, 100), (97, 99), (101, 103)]
     + [(104, 105)]
 )
 
@@ -107,7 +109,7 @@ SCHEMES: dict[str, Scheme] = {
                tuple(range(42, 48))),
         Scheme("wflw98", 98, _perm(98, _PAIRS_98), (60, 72), (96,), (97,)),
         Scheme("cofw29", 29, _perm(29, _PAIRS_29), (8, 9), (16,), (17,)),
-        Scheme("jd106", 106, _perm(106, _PAIRS_106), (66, 79), (104,), (105,)),
+        Scheme("jd106", 106, _perm(106, _PAIRS_106), (52, 61), (104,), (105,)),
     )
 }
 #: Point count -> scheme name, for files that carry only a count.
