@@ -4,7 +4,6 @@ import json
 
 import numpy as np
 import pytest
-from export_fixtures import export_cache, make_checkpoints
 
 from gv_bench import cli, compare
 
@@ -13,14 +12,11 @@ REQUIRED = ("output_bytes", "forward_ms_median", "postprocess_us_median",
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bench")
-    ckpts = make_checkpoints(root)
-    (root / "out").mkdir()
-    get = export_cache(ckpts, root / "out")
+def exported(small_checkpoints, small_exports):
+    get = small_exports
     files = {(h, i): get(h, "tflite", i).path for h in ("gv", "heatmap") for i in (False, True)}
     files[("gv", "onnx")] = get("gv", "onnx").path
-    return ckpts, files
+    return small_checkpoints, files
 
 
 def test_json_holds_both_models_with_real_output_sizes(exported, tmp_path, capsys):
@@ -51,16 +47,16 @@ def test_json_holds_both_models_with_real_output_sizes(exported, tmp_path, capsy
 def test_checkpoints_are_exported_into_the_cache_once(exported, tmp_path):
     ckpts, _ = exported
     args = ["--gv", str(ckpts["gv"]), "--heatmap", str(ckpts["heatmap"]), "--formats",
-            "tflite-fp32", "--runs", "2", "--warmup", "0", "--no-npu", "--cache",
+            "onnx-fp32", "--runs", "2", "--warmup", "0", "--no-npu", "--cache",
             str(tmp_path), "--json", str(tmp_path / "a.json")]
     assert compare.main(args) == 0
     cached = sorted(p.name for p in (tmp_path / "bench").iterdir())
-    assert len(cached) == 2 and all(n.endswith("-tflite-fp32.tflite") for n in cached)
+    assert len(cached) == 2 and all(n.endswith("-onnx-fp32.onnx") for n in cached)
     mtimes = [p.stat().st_mtime_ns for p in (tmp_path / "bench").iterdir()]
     assert compare.main(args) == 0
     assert [p.stat().st_mtime_ns for p in (tmp_path / "bench").iterdir()] == mtimes
     data = json.loads((tmp_path / "a.json").read_text())
-    assert data["models"]["gv tflite-fp32"]["output_bytes"] == 68 * 32 * 4
+    assert data["models"]["gv onnx-fp32"]["output_bytes"] == 68 * 32 * 4
 
 
 @pytest.mark.parametrize(

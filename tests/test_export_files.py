@@ -4,7 +4,6 @@ the int8 ones are integer end to end and map fully to the Ethos-U NPU."""
 
 from __future__ import annotations
 
-import export_fixtures
 import numpy as np
 import pytest
 import torch
@@ -21,13 +20,13 @@ HEADS = ["gv", "heatmap"]
 
 
 @pytest.fixture(scope="module")
-def checkpoints(tmp_path_factory):
-    return export_fixtures.make_checkpoints(tmp_path_factory.mktemp("ckpt"))
+def checkpoints(small_checkpoints):
+    return small_checkpoints
 
 
 @pytest.fixture(scope="module")
-def exported(checkpoints, tmp_path_factory):
-    return export_fixtures.export_cache(checkpoints, tmp_path_factory.mktemp("exported"))
+def exported(small_exports):
+    return small_exports
 
 
 def _torch_out(ckpt, faces):
