@@ -80,3 +80,26 @@ def test_tflite_only_board_names_the_onnx_extra(oracle_onnx):
     """, also=("onnxruntime",))
     assert r.returncode != 0
     assert "pip install 'gaussian-vector[onnx]'" in r.stderr
+
+
+def test_tflite_runtime_is_the_fallback_interpreter():
+    """Where only tflite-runtime is installed (vendor BSPs), its Interpreter is used: simulated by
+    serving LiteRT's interpreter module under the tflite_runtime name and blocking LiteRT."""
+    r = run_guarded(f"""
+        import types
+        import numpy as np
+        import ai_edge_litert.interpreter as real
+        pkg = types.ModuleType("tflite_runtime")
+        pkg.interpreter = real
+        sys.modules["tflite_runtime"], sys.modules["tflite_runtime.interpreter"] = pkg, real
+        sys.modules["ai_edge_litert"] = None
+        from gaussian_vector.runtime.interpreters import import_litert
+        assert import_litert()[0] is real.Interpreter
+        from gaussian_vector.detector import BlazeFace
+        from gaussian_vector.image import load_image
+        boxes, _ = BlazeFace()(load_image({str(SAMPLES / "takeo.ppm")!r}))
+        assert len(boxes) == 1
+        print("ok")
+    """)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "ok"
