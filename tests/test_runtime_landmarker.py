@@ -212,3 +212,8 @@ def test_heatmap_baseline_model(tmp_path):
     np.testing.assert_allclose(face.landmarks, want, atol=1e-3)
     np.testing.assert_allclose(face.confidence, 1.0)
     assert not face.outside_box.any()
+
+
+def test_no_boxes_given_means_no_faces(oracle_onnx):
+    lm = Landmarker.from_file(oracle_onnx)
+    assert lm.detect(IMAGE, []) == [] and lm.detect(IMAGE, np.zeros((0, 4))) == []

@@ -236,6 +236,8 @@ class Landmarker:
             scores = [float(s) for s in sc]
         else:
             arr = np.asarray(boxes, dtype=np.float64)
+            if arr.size == 0:
+                return []  # no boxes given: no faces, nothing to run
             if arr.ndim == 1:
                 arr = arr[None]
             if arr.ndim != 2 or arr.shape[1] != 4:
