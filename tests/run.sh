@@ -21,6 +21,7 @@ step "installing torch==2.13.0 (CPU) and gaussian-vector[test]"
 "${PIP[@]}" install -q "torch==2.13.0"
 "${PIP[@]}" install -q -e ".[test]"
 
+export PATH="$PWD/$VENV/bin:$PATH"  # the venv's cmake and ninja (test extra) come first
 PYBIND_DIR=$("$VENV/bin/python" -m pybind11 --cmakedir)
 for variant in plain sanitize; do
   step "C++ tests ($variant)"
