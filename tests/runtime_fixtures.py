@@ -14,6 +14,7 @@ from gaussian_vector.config import ModelConfig
 from gaussian_vector.labels import VectorLabel
 from gaussian_vector.metadata import GV_LAYOUT, KEY, ModelMetadata, TensorSpec
 
+REPO = Path(__file__).resolve().parents[1]
 SIZE = 64  # input 64 -> vectors of 16: tiny and fast
 K = 5
 

@@ -137,3 +137,14 @@ def test_partition_report_on_a_split_graph():
         ("DELEGATE", [3], [4]),  # second partition: op 3
     ])
     assert undelegated_ops(interp) == ["SOFTMAX#2"]
+
+
+def test_cli_names_the_ops_left_on_the_cpu(oracle_tflite, noop_delegate, capsys):
+    from gaussian_vector.cli.infer import main
+
+    takeo = rf.REPO / "python" / "gaussian_vector" / "samples" / "takeo.ppm"
+    assert main([str(takeo), "--model", str(oracle_tflite), "--delegate", str(noop_delegate),
+                 "--box", "30,85,125,172"]) == 0
+    cap = capsys.readouterr()
+    assert "4 op(s) not taken by the delegate run on the CPU: MEAN#0, RESHAPE#1" in cap.err
+    assert '"cpu_ops": ["MEAN#0", "RESHAPE#1", "MUL#2", "ADD#3"]' in cap.out

@@ -201,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeFailure, ValueError, argparse.ArgumentTypeError) as e:
         print(f"gv-infer: error: {e}", file=sys.stderr)
         return 2
+    if lm.backend.cpu_ops:
+        ops = lm.backend.cpu_ops
+        print(f"gv-infer: note: {len(ops)} op(s) not taken by the delegate run on the CPU: "
+              f"{', '.join(ops[:12])}{' ...' if len(ops) > 12 else ''}", file=sys.stderr)
     runner = Runner(lm, box, args.draw, args.refine)
     from tqdm import tqdm
 
