@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from gaussian_vector.affine import box_from_landmarks
+from gaussian_vector.data.readers import read_pts
 from gaussian_vector.detector import LANDMARK_BOX, BlazeFace, BoxMapping
 from gaussian_vector.detector.anchors import FULL_RANGE_STRIDES, ssd_anchors
 from gaussian_vector.detector.blazeface import DATA, fit_mapping
@@ -16,11 +17,6 @@ from gaussian_vector.detector.nms import iou, weighted_nms
 from gaussian_vector.image import load_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "python" / "gaussian_vector" / "samples"
-
-
-def read_pts(path: Path) -> np.ndarray:
-    body = path.read_text().split("{", 1)[1].split("}", 1)[0]
-    return np.asarray(body.split(), np.float64).reshape(-1, 2) - 1.0
 
 
 def test_short_range_anchors():

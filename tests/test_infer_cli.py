@@ -13,6 +13,7 @@ import pytest
 import runtime_fixtures as rf
 
 from gaussian_vector.cli.infer import main
+from gaussian_vector.data.readers import read_pts
 from gaussian_vector.runtime import shipped_model_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,11 +30,6 @@ oracle_onnx, oracle_tflite, foreign_onnx = rf.oracle_onnx, rf.oracle_tflite, rf.
 #: tests in test_runtime_landmarker.py pin the coordinates exactly.
 NME_BOUND_IMAGE = 0.10
 NME_BOUND_MEAN = 0.07
-
-
-def read_pts(path: Path) -> np.ndarray:
-    body = path.read_text().split("{", 1)[1].split("}", 1)[0]
-    return np.asarray(body.split(), np.float64).reshape(-1, 2) - 1.0
 
 
 def ion_nme(pred: np.ndarray, gt: np.ndarray) -> float:

@@ -16,16 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from ..affine import box_from_landmarks
+from ..data.readers import read_pts
 from ..image import load_image
 from .blazeface import BlazeFace, BoxMapping, fit_mapping
 from .nms import iou
 
 IMAGE_SUFFIXES = (".jpg", ".png", ".jpeg", ".ppm")
-
-
-def _pts(path: Path) -> np.ndarray:
-    lines = path.read_text().split("{", 1)[1].split("}", 1)[0].split()
-    return np.asarray(lines, np.float64).reshape(-1, 2) - 1.0  # 1-based file -> 0-based
 
 
 def training_faces(root: Path) -> list[tuple[Path, Path]]:
@@ -47,7 +43,7 @@ def paired_boxes(detector: BlazeFace, pairs: list[tuple[Path, Path]]):
     """(detector boxes, landmark boxes, misses) for the faces the detector finds."""
     det, gt, misses = [], [], 0
     for img, pts in pairs:
-        g = box_from_landmarks(_pts(pts))
+        g = box_from_landmarks(read_pts(pts))
         d = detector.detect(load_image(img))
         overlap = iou(g, d.boxes) if len(d.scores) else np.zeros(0)
         if overlap.size == 0 or overlap.max() < 0.3:
