@@ -12,7 +12,8 @@
 #                       _native.cpython-311-aarch64-linux-gnu.so under build/. Without one the
 #                       aarch64 run decodes with the numpy reference (same numbers, slower).
 #   PYTHON              the x86 Python with the runtime's deps (default .venv/bin/python)
-#   GV_TOL_PX           largest landmark difference accepted, pixels (default 0.01)
+#   GV_TOL_PX           largest landmark difference accepted on the same boxes and kernels,
+#                       pixels (default 0.01)
 # Needs: root for apt-get (qemu-user, dpkg --add-architecture arm64) on Debian/Ubuntu, and
 # access to the Debian and PyPI registries. Notes and the output of a run: docs/runtime.md.
 set -euo pipefail
@@ -75,53 +76,94 @@ else
   echo "native decoder: no aarch64 build found (GV_NATIVE_AARCH64); the numpy reference decodes"
 fi
 
-cat > "$WORK/run_arm.py" <<'PYEOF'
-import sys
+cat > "$WORK/compare_run.py" <<'PYEOF'
+"""Run on each architecture: every sample with its annotated box (the landmark model alone) and
+with the bundled detector (the whole pipeline); landmarks, boxes and timings as JSON."""
+import json, sys, time
+from pathlib import Path
+from gaussian_vector.affine import box_from_landmarks
+from gaussian_vector.data.readers import read_pts
+from gaussian_vector.image import load_image
+from gaussian_vector.runtime import Landmarker
 from gaussian_vector.runtime.decoding import native_available
-from gaussian_vector.cli.infer import main
+
+model, kernels, out, *samples = sys.argv[1:]
 if native_available():
     from gaussian_vector import native
-    print("aarch64 native decoder: yes, argmax path", native.isa(), flush=True)
+    decoder = f"native ({native.isa()})"
 else:
-    print("aarch64 native decoder: no (numpy reference)", flush=True)
-sys.exit(main(sys.argv[1:]))
+    decoder = "numpy reference"
+lm = Landmarker.from_file(model, threads=1, kernels=kernels)
+doc = {"decoder": decoder, "kernels": kernels, "samples": {}}
+for s in samples:
+    img = load_image(s)
+    box = box_from_landmarks(read_pts(Path(s).with_suffix(".pts")))
+    rec = {}
+    for how, boxes in (("box", [box]), ("detector", None)):
+        t = time.perf_counter()
+        f = lm.detect(img, boxes)[0]
+        rec[how] = {"box": f.box.tolist(), "landmarks": f.landmarks.tolist(),
+                    "confidence": f.confidence.tolist(), "ms": (time.perf_counter() - t) * 1e3}
+    doc["samples"][Path(s).name] = rec
+Path(out).write_text(json.dumps(doc))
+print(f"{Path(out).name}: decoder {decoder}, kernels {kernels}", flush=True)
 PYEOF
 run_arm() {  # kernels json
-  PYTHONPATH="$WORK/site:$WORK/pkg" "${ARM_PY[@]}" "$WORK/run_arm.py" "${SAMPLES[@]}" \
-    --model "$MODEL" --kernels "$1" --json "$2" --no-progress --threads 1
+  PYTHONPATH="$WORK/site:$WORK/pkg" "${ARM_PY[@]}" "$WORK/compare_run.py" "$MODEL_PATH" "$1" \
+    "$2" "${SAMPLES[@]}"
 }
+MODEL_PATH=$(PYTHONPATH=python "$PY" -c \
+  'import sys; from gaussian_vector.runtime import resolve_model; print(resolve_model(sys.argv[1]))' \
+  "$MODEL")
+echo "model: $MODEL_PATH"
+
+step "aarch64: gv-infer on the samples (qemu, reference kernels), the CLI as a user runs it"
+PYTHONPATH="$WORK/site:$WORK/pkg" "${ARM_PY[@]}" -m gaussian_vector.cli.infer "${SAMPLES[@]}" \
+  --model "$MODEL_PATH" --kernels reference --threads 1 --no-progress --json "$WORK/arm_cli.json"
+echo "gv-infer exit status $?, results in $WORK/arm_cli.json"
 
 step "aarch64 run (qemu) with the default kernels (XNNPACK + optimised builtins)"
-if run_arm default "$WORK/arm_default.json"; then
-  ARM_JSON=$WORK/arm_default.json
+if run_arm default "$WORK/arm.json"; then
+  KERNELS=default
 else
   echo "-> failed (status $?): LiteRT's optimised aarch64 kernels do not run under this" \
        "qemu-user; retrying with the reference kernels"
   step "aarch64 run (qemu) with the reference kernels"
-  run_arm reference "$WORK/arm_reference.json"
-  ARM_JSON=$WORK/arm_reference.json
+  run_arm reference "$WORK/arm.json"
+  KERNELS=reference
 fi
 
-step "x86 run (default kernels)"
-PYTHONPATH=python "$PY" -m gaussian_vector.cli.infer "${SAMPLES[@]}" --model "$MODEL" \
-  --json "$WORK/x86.json" --no-progress --threads 1 2>/dev/null
+step "x86 runs: the same kernels, and the default ones"
+PYTHONPATH=python "$PY" "$WORK/compare_run.py" "$MODEL_PATH" "$KERNELS" "$WORK/x86.json" \
+  "${SAMPLES[@]}" 2>/dev/null
+PYTHONPATH=python "$PY" "$WORK/compare_run.py" "$MODEL_PATH" default "$WORK/x86_default.json" \
+  "${SAMPLES[@]}" 2>/dev/null
 
 step "aarch64 vs x86"
-PYTHONPATH=python "$PY" - "$ARM_JSON" "$WORK/x86.json" "$TOL" <<'PYEOF'
+"$PY" - "$WORK/arm.json" "$WORK/x86.json" "$WORK/x86_default.json" "$TOL" <<'PYEOF'
 import json, sys
 import numpy as np
-arm, x86 = (json.load(open(p)) for p in sys.argv[1:3])
-tol = float(sys.argv[3])
+arm, x86, x86d = (json.load(open(p)) for p in sys.argv[1:4])
+tol = float(sys.argv[4])
+
+def diff(a, b, key):
+    return float(np.abs(np.array(a[key]) - np.array(b[key])).max())
+
 worst = 0.0
-for a, b in zip(arm["results"], x86["results"], strict=True):
-    fa, fb = a["faces"][0], b["faces"][0]
-    d = np.abs(np.array(fa["landmarks"]) - np.array(fb["landmarks"])).max()
-    db = np.abs(np.array(fa["box"]) - np.array(fb["box"])).max()
-    dc = np.abs(np.array(fa["confidence"]) - np.array(fb["confidence"])).max()
-    worst = max(worst, d)
-    print(f"{a['file'].split('/')[-1]:14s} landmarks max |arm - x86| {d:.4f} px   "
-          f"box {db:.3f} px   confidence {dc:.4f}   aarch64 invoke "
-          f"{a['timing_ms']['invoke']:.0f} ms (emulated) vs x86 {b['timing_ms']['invoke']:.0f} ms")
-print(f"{'EQUAL' if worst <= tol else 'DIFFERENT'} within {tol} px (worst {worst:.4f} px)")
+for ref, label, gate in ((x86, f"x86 {x86['kernels']} kernels", True),
+                         (x86d, "x86 default kernels", False)):
+    print(f"aarch64 ({arm['decoder']}, {arm['kernels']} kernels) vs {label}:")
+    for name, a in arm["samples"].items():
+        b = ref["samples"][name]
+        for how in ("box", "detector"):
+            d = diff(a[how], b[how], "landmarks")
+            if gate and how == "box":
+                worst = max(worst, d)
+            print(f"  {name:13s} {how:8s} landmarks max|diff| {d:.4f} px  box "
+                  f"{diff(a[how], b[how], 'box'):.2e} px  confidence "
+                  f"{diff(a[how], b[how], 'confidence'):.4f}  detect() {a[how]['ms']:.0f} ms "
+                  f"(emulated) vs {b[how]['ms']:.0f} ms")
+print(f"{'EQUAL' if worst <= tol else 'DIFFERENT'}: landmark model on the same boxes, "
+      f"same kernels, within {tol} px (worst {worst:.4f} px)")
 sys.exit(0 if worst <= tol else 1)
 PYEOF
