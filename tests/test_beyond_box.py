@@ -90,3 +90,10 @@ def test_bad_heatmaps_raise():
         decode_heatmaps(np.zeros((64, 64)))
     with pytest.raises(ValueError, match="empty"):
         decode_heatmaps(np.zeros((0, 64, 64)))
+
+
+@pytest.mark.parametrize("sigma", [5e-324, 1e-160])
+def test_tiny_sigma_decodes_like_double_arithmetic_instead_of_raising(sigma):
+    v = gaussian(-2.0)[None]
+    xy, _ = decode_vectors(v, v, sigma=sigma)  # 1/(2 sigma^2) overflows to inf: d clamps to 3σ
+    assert np.all(np.isfinite(xy)) and xy[0, 0] == pytest.approx(-3 * sigma, abs=1e-6)

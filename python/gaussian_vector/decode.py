@@ -25,8 +25,9 @@ def decode_vector_axis(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode vectors `(..., w)` along their last axis into `(locations, peaks)`, both `(...)`."""
     v = float_array("vector", v, min_ndim=1, last_min=2)
-    tau = positive("tau", tau)
-    sigma = positive("sigma", sigma)
+    # numpy float64 scalars: a denormal sigma gives inf/0 as in C++ doubles, not ZeroDivisionError
+    tau = np.float64(positive("tau", tau))
+    sigma = np.float64(positive("sigma", sigma))
     v = v.astype(np.float64, copy=False)
     w = v.shape[-1]
     # NaN never wins (docs/decoding.md): replace it by -inf for the argmax only.
@@ -34,7 +35,8 @@ def decode_vector_axis(
     idx = np.argmax(finite_or_low, axis=-1)
     peak = np.take_along_axis(v, idx[..., None], axis=-1)[..., 0]
     # Neighbours; at the ends the missing outer one is g1, the value one pixel from a centred peak.
-    g1 = np.exp(-1.0 / (2.0 * sigma * sigma))
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        g1 = np.exp(-1.0 / (2.0 * sigma * sigma))
     left = np.take_along_axis(v, np.clip(idx - 1, 0, w - 1)[..., None], axis=-1)[..., 0]
     right = np.take_along_axis(v, np.clip(idx + 1, 0, w - 1)[..., None], axis=-1)[..., 0]
     left = np.where(idx == 0, g1, left)
@@ -43,7 +45,7 @@ def decode_vector_axis(
     if beyond_box:
         at_end = (idx == 0) | (idx == w - 1)
         outside = at_end & ~(peak >= tau)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
             d = np.sqrt(2.0 * sigma * sigma * np.log(tau / peak))
         d = np.where(peak > 0, np.minimum(d, 3.0 * sigma), 3.0 * sigma)
         beyond = np.where(idx == 0, -d, (w - 1) + d)
