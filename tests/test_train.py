@@ -85,5 +85,12 @@ def test_run_logs_checkpoints_and_resumes(faces, tmp_path) -> None:
     strip_checkpoint(tmp_path / "last.pt", tmp_path / "shipped.pt")
     model, config, payload = checkpoint.load(tmp_path / "shipped.pt")
     assert "train_state" not in payload and config == cfg
+    from gaussian_vector.cli.train import main as train_main
+
+    png = tmp_path / "conv.png"
+    assert train_main(["--plot-convergence", str(png), "--runs", f"gv={tmp_path}"]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(SystemExit):
+        train_main(["--plot-convergence", str(png), "--runs", f"gv={tmp_path / 'nope'}"])
     with pytest.raises(ValueError, match="another model config"):
         train(ModelConfig(head="heatmap", **TINY), tc, faces[:16], faces[16:20], tmp_path)
