@@ -6,7 +6,6 @@ landmarks' tight box, warped by `preprocess.crop_face` with the model's input si
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from gaussian_vector.preprocess import crop_face
 from .errors import ExportError
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "python" / "gaussian_vector" / "samples"
-IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp")
 
 
 def samples_dir() -> Path:
@@ -41,40 +39,13 @@ class Faces:
     source: str
 
 
-def _read_pts(path: Path) -> np.ndarray:
-    """A 300-W .pts file as (K, 2) 0-based points (the fallback while the core reader lands)."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    body = re.search(r"\{(.*?)\}", text, re.S)
-    if body is None:
-        raise ValueError("no { } block")
-    values = np.array(body.group(1).split(), dtype=np.float64)
-    if values.size < 4 or values.size % 2:
-        raise ValueError(f"odd number of coordinates ({values.size})")
-    return values.reshape(-1, 2) - 1.0  # 1-based -> 0-based pixel centres
-
-
 def _annotated_images(folder: Path, k: int) -> list[tuple[Path, np.ndarray, str]]:
-    """(image, 0-based points, name) for each readable .pts with K points and an image beside it.
+    """(image, 0-based points, name) for each readable face with K points, via the core's
+    300-W reader (which warns about and skips corrupt files)."""
+    from gaussian_vector.data import read_300w
 
-    Uses the core's reader (`gaussian_vector.data.read_300w`) when it is there, else a minimal
-    glob of NAME.pts beside NAME.<image>."""
-    try:
-        from gaussian_vector.data import read_300w
-
-        samples, _ = read_300w(folder, n_points=k)
-        return [(s.image, np.asarray(s.points, np.float64), s.name) for s in samples]
-    except ImportError:
-        pass
-    found = []
-    for pts in sorted(folder.rglob("*.pts")):
-        img = next((pts.with_suffix(e) for e in IMAGE_EXTS if pts.with_suffix(e).is_file()), None)
-        try:
-            points = _read_pts(pts)
-        except (ValueError, OSError):
-            continue
-        if img is not None and points.shape == (k, 2):
-            found.append((img, points, pts.stem))
-    return found
+    samples, _ = read_300w(folder, n_points=k)
+    return [(s.image, np.asarray(s.points, np.float64), s.name) for s in samples]
 
 
 def load_faces(folder: str | Path | None, config: ModelConfig, max_faces: int = 64) -> Faces:
