@@ -14,6 +14,7 @@ import runtime_fixtures as rf
 
 from gaussian_vector.cli.infer import main
 from gaussian_vector.data.readers import read_pts
+from gaussian_vector.metrics import nme_per_image
 from gaussian_vector.runtime import shipped_model_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,11 +33,6 @@ NME_BOUND_IMAGE = 0.10
 NME_BOUND_MEAN = 0.07
 #: int8 against fp32 on the same image (absolute ION); a wrong scale or zero point costs far more.
 INT8_MAX_DRIFT = 0.02
-
-
-def ion_nme(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Mean point error over the outer-eye-corner distance (0-based points 36 and 45)."""
-    return float(np.linalg.norm(pred - gt, axis=1).mean() / np.linalg.norm(gt[36] - gt[45]))
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -68,7 +64,8 @@ def _sample_nmes(model: str, tmp_path: Path) -> dict[str, float]:
     for rec in results:
         assert len(rec["faces"]) == 1, rec
         gt = read_pts(Path(rec["file"]).with_suffix(".pts"))
-        nmes[Path(rec["file"]).name] = ion_nme(np.array(rec["faces"][0]["landmarks"]), gt)
+        pred = np.array(rec["faces"][0]["landmarks"])
+        nmes[Path(rec["file"]).name] = float(nme_per_image(pred[None], gt[None], "300w68")[0])
     return nmes
 
 

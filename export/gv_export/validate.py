@@ -17,6 +17,7 @@ import torch
 from gaussian_vector import affine, decode
 from gaussian_vector.config import ModelConfig
 from gaussian_vector.metadata import ModelMetadata
+from gaussian_vector.metrics import nme_per_image
 from gaussian_vector.preprocess import normalise
 
 from .calibration import Faces
@@ -27,7 +28,6 @@ from .wrap import reference_output
 FP32_MEAN_PX = 0.01
 FP32_MAX_VECTOR = 1e-3
 INT8_MAX_NME_INCREASE = 0.03
-ION_68 = (36, 45)  # outer eye corners, 0-based
 
 
 @dataclass
@@ -102,16 +102,6 @@ def landmarks(outputs: np.ndarray, config: ModelConfig) -> np.ndarray:
     return affine.heatmap_to_crop(xy, config.input_size // config.output_size)
 
 
-def nme(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Mean per-image NME: inter-ocular for 68 points, else the GT box diagonal."""
-    if gt.shape[1] == 68:
-        d = np.linalg.norm(gt[:, ION_68[0]] - gt[:, ION_68[1]], axis=-1)
-    else:
-        d = np.linalg.norm(gt.max(axis=1) - gt.min(axis=1), axis=-1)
-    err = np.linalg.norm(pred - gt, axis=-1).mean(axis=1) / np.maximum(d, 1e-9)
-    return float(err.mean())
-
-
 def validate(path: Path, meta: ModelMetadata, model: torch.nn.Module, faces: Faces,
              max_nme_increase: float = INT8_MAX_NME_INCREASE) -> Report:
     """Compare the exported file with torch on `faces`; the report lists any threshold missed."""
@@ -124,7 +114,8 @@ def validate(path: Path, meta: ModelMetadata, model: torch.nn.Module, faces: Fac
         raise ExportError(f"{path.name}: output shape {got.shape[1:]} != torch {ref.shape[1:]}")
     p_ref, p_got = landmarks(ref, config), landmarks(got, config)
     px = np.linalg.norm(p_got - p_ref, axis=-1)
-    n_ref, n_got = nme(p_ref, faces.points), nme(p_got, faces.points)
+    n_ref, n_got = (float(nme_per_image(p, faces.points, config.scheme).mean())
+                    for p in (p_ref, p_got))
     rep = Report(len(inputs), float(np.abs(got - ref).max()), float(px.mean()), float(px.max()),
                  n_ref, n_got, (n_got - n_ref) / max(n_ref, 1e-12), [])
     if meta.output.dtype == "float32" and meta.input.dtype == "float32":
