@@ -12,6 +12,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "rules.hpp"
+
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
 #else
@@ -61,6 +63,21 @@ struct F32 {
   static std::uint64_t chunk_eq_mask(const T* p, Vec b) {
     return eq_mask32(p, b) | (static_cast<std::uint64_t>(eq_mask32(p + 32, b)) << 32);
   }
+  // One chunk (a GV vector of 64) in one pass: two max chains seeded with -inf (so a NaN is
+  // always the dropped operand), one splat, one compare; no chunk bookkeeping.
+  static std::size_t argmax_chunk(const T* p) {
+    const Vec seed = set1(-std::numeric_limits<T>::infinity());
+    Vec a = max_keep(load(p), seed);
+    Vec b = max_keep(load(p + 8), seed);
+#pragma GCC unroll 3
+    for (std::size_t i = 16; i < 64; i += 16) {
+      a = max_keep(load(p + i), a);
+      b = max_keep(load(p + i + 8), b);
+    }
+    const Vec m = splat_max(max_keep(b, a));
+    if (!(first(m) > -std::numeric_limits<T>::infinity())) return 0;  // nothing beats -inf
+    return static_cast<std::size_t>(__builtin_ctzll(chunk_eq_mask(p, m)));
+  }
 };
 
 template <class Byte>
@@ -91,6 +108,24 @@ struct Bytes {
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(p), b)));
   }
+  // One pass over 64 bytes: 16-bit keys (inverted value << 8 | index) whose unsigned minimum is
+  // the first maximum; PHMINPOSUW finishes the last 8 keys. Inverting (x ^ 0x7F for int8,
+  // x ^ 0xFF for uint8) turns "largest value" into "smallest high byte" in unsigned order.
+  static std::size_t argmax_chunk(const T* p) {
+    const Vec flip = _mm256_set1_epi8(static_cast<char>(kSigned ? 0x7F : 0xFF));
+    const Vec lo_idx = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                        17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
+                                        31);
+    const Vec hi_idx = _mm256_add_epi8(lo_idx, _mm256_set1_epi8(32));
+    const Vec a = _mm256_xor_si256(load(p), flip);
+    const Vec b = _mm256_xor_si256(load(p + 32), flip);
+    // unpack works within 128-bit lanes on both operands alike, so index i stays beside byte i.
+    const Vec k = _mm256_min_epu16(
+        _mm256_min_epu16(_mm256_unpacklo_epi8(lo_idx, a), _mm256_unpackhi_epi8(lo_idx, a)),
+        _mm256_min_epu16(_mm256_unpacklo_epi8(hi_idx, b), _mm256_unpackhi_epi8(hi_idx, b)));
+    const __m128i k8 = _mm_min_epu16(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
+    return static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_minpos_epu16(k8)) & 0xFF);
+  }
 };
 
 }  // namespace
@@ -111,7 +146,10 @@ namespace detail {
 const Kernels& avx2_kernels() noexcept {
   static const Kernels k{Isa::avx2, &simd::argmax_rows<F32>,
                          &simd::argmax_rows<Bytes<std::int8_t>>,
-                         &simd::argmax_rows<Bytes<std::uint8_t>>};
+                         &simd::argmax_rows<Bytes<std::uint8_t>>,
+                         &simd::locate_rows<F32>,
+                         &simd::locate_rows<Bytes<std::int8_t>>,
+                         &simd::locate_rows<Bytes<std::uint8_t>>};
   return k;
 }
 

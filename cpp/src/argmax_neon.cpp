@@ -11,6 +11,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "rules.hpp"
+
 #include "argmax_simd.hpp"
 
 namespace gv {
@@ -70,8 +72,13 @@ struct U8 {
 }  // namespace
 
 const Kernels& neon_kernels() noexcept {
-  static const Kernels k{Isa::neon, &simd::argmax_rows<F32>, &simd::argmax_rows<I8>,
-                         &simd::argmax_rows<U8>};
+  static const Kernels k{Isa::neon,
+                         &simd::argmax_rows<F32>,
+                         &simd::argmax_rows<I8>,
+                         &simd::argmax_rows<U8>,
+                         &simd::locate_rows<F32>,
+                         &simd::locate_rows<I8>,
+                         &simd::locate_rows<U8>};
   return k;
 }
 

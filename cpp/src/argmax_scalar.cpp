@@ -1,8 +1,13 @@
 // The portable argmax path: plain C++ whose inner loops (16 independent lanes per chunk) the
 // compiler is free to vectorise. It defines the chunked scan every SIMD path mirrors.
+#include <cstddef>
 #include <limits>
+#include <type_traits>
 
 #include "kernels.hpp"
+#include "rules.hpp"
+// after rules.hpp, which it builds on
+#include "locate_rows.hpp"
 
 namespace gv {
 namespace detail {
@@ -57,11 +62,24 @@ void argmax_rows(const T* base, std::size_t rows, std::size_t len, std::size_t s
   for (std::size_t r = 0; r < rows; ++r) out[r] = argmax_row(base + r * stride, len);
 }
 
+template <class T>
+void locate_rows(const T* base, std::size_t rows, std::size_t len, std::size_t stride,
+                 const VectorRules& rules, const Quant& quant, float* coord,
+                 std::size_t coord_stride, float* peak) noexcept {
+  locate_rows_any(base, rows, len, stride, rules, quant, coord, coord_stride, peak,
+                  [](const T* v, std::size_t n) { return argmax_row(v, n); });
+}
+
 }  // namespace
 
 const Kernels& scalar_kernels() noexcept {
-  static const Kernels k{Isa::scalar, &argmax_rows<float>, &argmax_rows<std::int8_t>,
-                         &argmax_rows<std::uint8_t>};
+  static const Kernels k{Isa::scalar,
+                         &argmax_rows<float>,
+                         &argmax_rows<std::int8_t>,
+                         &argmax_rows<std::uint8_t>,
+                         &locate_rows<float>,
+                         &locate_rows<std::int8_t>,
+                         &locate_rows<std::uint8_t>};
   return k;
 }
 

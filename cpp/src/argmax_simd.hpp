@@ -11,12 +11,16 @@
 //   first(m)                  lane 0 of m
 //   eq_mask(const T*, b)      bit i set where element i == the lane of b, for kPerVec elements
 // and may provide chunk_eq_mask(const T*, b), the 64-bit mask of a whole chunk, where it can do
-// better than combining eq_mask results (see has_chunk_eq_mask below).
+// better than combining eq_mask results (see has_chunk_eq_mask below), and argmax_chunk(const T*),
+// the first index of the maximum of exactly kChunk elements in one pass, used for rows of that
+// length (GV vectors) where it beats the two-pass scan; it must give the same index.
 //
 // The x86 translation units include this header after switching the target ISA with a pragma;
 // it must therefore include no standard headers itself (they are included before the pragma, so
 // no inline standard-library code is compiled for a wider ISA than the baseline).
 #pragma once
+
+#include "locate_rows.hpp"
 
 namespace gv {
 namespace detail {
@@ -27,6 +31,11 @@ struct has_chunk_eq_mask : std::false_type {};
 template <class V>
 struct has_chunk_eq_mask<V, decltype(void(V::chunk_eq_mask(nullptr, typename V::Vec{})))>
     : std::true_type {};
+
+template <class V, class = void>
+struct has_argmax_chunk : std::false_type {};
+template <class V>
+struct has_argmax_chunk<V, decltype(void(V::argmax_chunk(nullptr)))> : std::true_type {};
 
 template <class V>
 inline std::size_t first_equal_in_chunk(const typename V::T* v, typename V::Vec b) noexcept {
@@ -46,6 +55,9 @@ template <class V>
 inline std::size_t argmax_row(const typename V::T* v, std::size_t n) noexcept {
   using T = typename V::T;
   using Vec = typename V::Vec;
+  if constexpr (has_argmax_chunk<V>::value) {
+    if (n == kChunk) return V::argmax_chunk(v);
+  }
   constexpr std::size_t kVecs = kChunk / V::kPerVec;
   constexpr std::size_t kAcc = kVecs < 4 ? kVecs : 4;  // independent chains for ILP
   T best = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
@@ -83,6 +95,14 @@ template <class V>
 void argmax_rows(const typename V::T* base, std::size_t rows, std::size_t len, std::size_t stride,
                  std::size_t* out) noexcept {
   for (std::size_t r = 0; r < rows; ++r) out[r] = argmax_row<V>(base + r * stride, len);
+}
+
+template <class V>
+void locate_rows(const typename V::T* base, std::size_t rows, std::size_t len, std::size_t stride,
+                 const VectorRules& rules, const Quant& quant, float* coord,
+                 std::size_t coord_stride, float* peak) noexcept {
+  locate_rows_any(base, rows, len, stride, rules, quant, coord, coord_stride, peak,
+                  [](const typename V::T* v, std::size_t n) { return argmax_row<V>(v, n); });
 }
 
 }  // namespace simd

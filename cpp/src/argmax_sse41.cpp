@@ -12,6 +12,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "rules.hpp"
+
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("sse4.1"))), apply_to = function)
 #else
@@ -70,6 +72,22 @@ struct Bytes {
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(p), b)));
   }
+  // One pass over 64 bytes, as in the AVX2 path: 16-bit keys (inverted value << 8 | index)
+  // whose unsigned minimum (PHMINPOSUW) is the first maximum.
+  static std::size_t argmax_chunk(const T* p) {
+    const Vec flip = _mm_set1_epi8(static_cast<char>(kSigned ? 0x7F : 0xFF));
+    const Vec idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    const Vec step = _mm_set1_epi8(16);
+    Vec m = _mm_set1_epi16(-1);
+    Vec at = idx;
+#pragma GCC unroll 4
+    for (std::size_t i = 0; i < 64; i += 16) {
+      const Vec v = _mm_xor_si128(load(p + i), flip);
+      m = _mm_min_epu16(m, _mm_min_epu16(_mm_unpacklo_epi8(at, v), _mm_unpackhi_epi8(at, v)));
+      at = _mm_add_epi8(at, step);
+    }
+    return static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_minpos_epu16(m)) & 0xFF);
+  }
 };
 
 }  // namespace
@@ -90,7 +108,10 @@ namespace detail {
 const Kernels& sse41_kernels() noexcept {
   static const Kernels k{Isa::sse41, &simd::argmax_rows<F32>,
                          &simd::argmax_rows<Bytes<std::int8_t>>,
-                         &simd::argmax_rows<Bytes<std::uint8_t>>};
+                         &simd::argmax_rows<Bytes<std::uint8_t>>,
+                         &simd::locate_rows<F32>,
+                         &simd::locate_rows<Bytes<std::int8_t>>,
+                         &simd::locate_rows<Bytes<std::uint8_t>>};
   return k;
 }
 

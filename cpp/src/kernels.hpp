@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "gv/decode.hpp"
 #include "gv/isa.hpp"
 
 namespace gv {
@@ -22,11 +23,24 @@ template <class T>
 using RowsArgmax = void (*)(const T* base, std::size_t rows, std::size_t len,
                             std::size_t stride, std::size_t* out);
 
+struct VectorRules;  // rules.hpp
+
+/// Argmax and the per-landmark rules of docs/decoding.md, row by row: coord[r * coord_stride] is
+/// row r's location and peak[r] its real peak value. Fusing the two keeps each row's rules on
+/// data still in L1 and lets them overlap the next row's scan. `quant` is ignored for float.
+template <class T>
+using RowsLocate = void (*)(const T* base, std::size_t rows, std::size_t len, std::size_t stride,
+                            const VectorRules& rules, const Quant& quant, float* coord,
+                            std::size_t coord_stride, float* peak);
+
 struct Kernels {
   Isa isa;
   RowsArgmax<float> f32;
   RowsArgmax<std::int8_t> i8;
   RowsArgmax<std::uint8_t> u8;
+  RowsLocate<float> locate_f32;
+  RowsLocate<std::int8_t> locate_i8;
+  RowsLocate<std::uint8_t> locate_u8;
 };
 
 const Kernels& scalar_kernels() noexcept;

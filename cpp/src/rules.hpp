@@ -39,8 +39,8 @@ inline int sign_of_difference(A a, A b) noexcept {
 /// i + 0.25 * sign as the reference computes it (in double, rounded once to float32). Below 2^22
 /// the sum is exact in float32, so the cheaper float arithmetic gives the very same number.
 inline float quarter_shift(std::size_t i, int sign) noexcept {
-  if (i < (std::size_t{1} << 22))
-    return static_cast<float>(static_cast<std::int32_t>(i)) + 0.25f * static_cast<float>(sign);
+  if (i < (std::size_t{1} << 22))  // 4i + sign < 2^24: exact in float32, and so is * 0.25
+    return static_cast<float>(static_cast<std::int32_t>(4 * i) + sign) * 0.25f;
   return static_cast<float>(static_cast<double>(i) + 0.25 * sign);
 }
 

@@ -67,3 +67,53 @@ GV_TEST(argmax_nan_never_wins_and_first_tie_wins) {
     CHECK_EQ(gv::argmax(v.data(), v.size(), isa), 0u);  // -0 == +0: the first
   }
 }
+
+// Rows of exactly one chunk (64: the GV vector length) take one-pass fast paths on x86; every
+// special arrangement must still give the naive answer.
+GV_TEST(argmax_one_chunk_special_cases_match_naive) {
+  const float nan = gvref::kNaN;
+  const float inf = gvref::kInf;
+  std::vector<std::vector<float>> cases;
+  cases.emplace_back(64, -inf);                 // nothing beats -inf: 0
+  cases.emplace_back(64, nan);                  // all NaN: 0
+  cases.emplace_back(64, 1.0f);                 // all equal: 0
+  for (std::size_t at : {0u, 1u, 7u, 8u, 31u, 32u, 33u, 62u, 63u}) {
+    std::vector<float> v(64, 0.25f);
+    v[at] = 2.0f;
+    cases.push_back(v);                         // one peak anywhere
+    v[at] = nan;
+    cases.push_back(v);                         // a NaN anywhere: the tree bails out
+    v.assign(64, -inf);
+    v[at] = nan;
+    cases.push_back(v);
+    v[at] = -3e38f;
+    cases.push_back(v);
+    v.assign(64, 0.5f);
+    v[at] = 0.75f;
+    v[63 - at] = 0.75f;
+    cases.push_back(v);                         // a tie: the first
+    v[at] = inf;
+    cases.push_back(v);
+  }
+  for (const auto& v : cases) {
+    const std::size_t want = gvref::argmax(v.data(), v.size());
+    for (gv::Isa isa : gv::supported_isas()) CHECK_EQ(gv::argmax(v.data(), v.size(), isa), want);
+  }
+  for (std::size_t at : {0u, 15u, 16u, 47u, 48u, 63u}) {
+    std::vector<std::int8_t> s(64, -128);
+    std::vector<std::uint8_t> u(64, 0);
+    for (gv::Isa isa : gv::supported_isas()) {
+      CHECK_EQ(gv::argmax(s.data(), 64, isa), 0u);
+      CHECK_EQ(gv::argmax(u.data(), 64, isa), 0u);
+    }
+    s[at] = 127;
+    u[at] = 255;
+    s[63 - at] = 127;
+    u[63 - at] = 255;
+    const std::size_t first = at < 63 - at ? at : 63 - at;
+    for (gv::Isa isa : gv::supported_isas()) {
+      CHECK_EQ(gv::argmax(s.data(), 64, isa), first);
+      CHECK_EQ(gv::argmax(u.data(), 64, isa), first);
+    }
+  }
+}
