@@ -94,3 +94,33 @@ def test_run_logs_checkpoints_and_resumes(faces, tmp_path) -> None:
         train_main(["--plot-convergence", str(png), "--runs", f"gv={tmp_path / 'nope'}"])
     with pytest.raises(ValueError, match="another model config"):
         train(ModelConfig(head="heatmap", **TINY), tc, faces[:16], faces[16:20], tmp_path)
+
+
+def test_init_from_starts_a_new_run_from_another_checkpoints_weights(faces, tmp_path) -> None:
+    from gaussian_vector import checkpoint
+
+    cfg = ModelConfig(**TINY)
+    moving = TrainConfig(epochs=1, batch_size=4, max_steps_per_epoch=2, threads=2,
+                         progress=False, lr=1e-2, min_lr=1e-2, warmup_epochs=0)
+    train(cfg, moving, faces[:8], faces[8:12], tmp_path / "a")
+    src = checkpoint.load_raw(tmp_path / "a/last.pt")["state_dict"]
+    # lr ~ 0: after its step the new run still holds the source's trained weights (which a fresh
+    # init with the same seed does not)
+    tc = TrainConfig(epochs=1, batch_size=4, max_steps_per_epoch=1, threads=2, progress=False,
+                     lr=1e-9, min_lr=1e-9)
+    train(cfg, tc, faces[:8], faces[8:12], tmp_path / "b", init_from=tmp_path / "a/last.pt")
+    train(cfg, tc, faces[:8], faces[8:12], tmp_path / "fresh")
+    got = checkpoint.load_raw(tmp_path / "b/last.pt")["state_dict"]
+    fresh = checkpoint.load_raw(tmp_path / "fresh/last.pt")["state_dict"]
+    key = next(k for k, v in src.items() if v.dtype.is_floating_point and v.numel() > 100)
+    torch.testing.assert_close(got[key], src[key], atol=1e-6, rtol=0)
+    assert (fresh[key] - src[key]).abs().max() > 1e-4
+    got = checkpoint.load_raw(tmp_path / "b/last.pt")
+    assert got["epoch"] == 1  # a new schedule: epoch counting starts over
+    cfg_json = json.loads((tmp_path / "b/train_config.json").read_text())
+    assert cfg_json["init_from"].endswith("last.pt")
+    with pytest.raises(ValueError, match="another model config"):
+        train(ModelConfig(head="heatmap", **TINY), tc, faces[:8], faces[8:12], tmp_path / "c",
+              init_from=tmp_path / "a/last.pt")
+    with pytest.raises(FileNotFoundError):
+        train(cfg, tc, faces[:8], faces[8:12], tmp_path / "d", init_from=tmp_path / "nope.pt")

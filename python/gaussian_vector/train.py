@@ -103,9 +103,12 @@ def _to(batch: dict, device) -> dict:
 
 
 def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sample],
-          val_samples: list[Sample], out_dir: str | Path, *, resume: bool = True) -> dict:
+          val_samples: list[Sample], out_dir: str | Path, *, resume: bool = True,
+          init_from: str | Path | None = None) -> dict:
     """Train into `out_dir` (last.pt every epoch, best.pt on best val ION, log.jsonl);
-    resumes from `out_dir/last.pt` when it exists and `resume` is set. Returns the best metrics."""
+    resumes from `out_dir/last.pt` when it exists and `resume` is set. `init_from` starts a new
+    run from another checkpoint's weights (fresh optimiser and schedule: a fine-tune or a warm
+    restart). Returns the best metrics."""
     from .models import build_model
 
     out = Path(out_dir)
@@ -126,7 +129,15 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         opt, lambda s: lr_factor(s, total, warmup, cfg.min_lr / cfg.lr))
     start_epoch, best, wall = 0, None, 0.0
     last = out / "last.pt"
-    if resume and last.is_file():
+    resuming = resume and last.is_file()
+    if init_from is not None and not resuming:
+        payload = checkpoint.load_raw(checkpoint.resolve(init_from))
+        if ModelConfig.from_dict(payload["config"]) != model_config:
+            raise ValueError(f"--init-from {init_from} has another model config "
+                             f"({payload['config']}); it must match the run's")
+        model.load_state_dict(payload["state_dict"])
+        log.info("initialised from %s (its epoch %s)", init_from, payload.get("epoch"))
+    if resuming:
         payload = checkpoint.load_raw(last)
         if ModelConfig.from_dict(payload["config"]) != model_config:
             raise ValueError(f"{last} was trained with another model config; use a new out dir")
@@ -138,7 +149,8 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         log.info("resumed from %s at epoch %d", last, start_epoch)
     (out / "train_config.json").write_text(json.dumps(
         {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(train_ds),
-         "n_val": len(val_ds)}, indent=1, default=str))
+         "n_val": len(val_ds), "init_from": None if init_from is None else str(init_from)},
+        indent=1, default=str))
     g = torch.Generator()
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.time()

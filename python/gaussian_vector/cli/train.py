@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--awing", type=float, default=0.0, help="heatmap: AWing weight-map factor "
                    "(paper 10; 0 = plain MSE)")
     p.add_argument("--no-augment", action="store_true")
+    p.add_argument("--shift", type=float, default=0.0, help="augmentation: max jitter of the "
+                   "crop centre, fraction of its side (puts some landmarks outside the crop)")
+    p.add_argument("--init-from", metavar="MODEL", help="start from this checkpoint's weights "
+                   "(path or alias, e.g. default) with a fresh optimiser and schedule")
     p.add_argument("--input-size", type=int, default=256)
     p.add_argument("--width-mult", type=float, default=1.0)
     p.add_argument("--arch", default="mobilenetv3_small")
@@ -121,9 +125,10 @@ def main(argv: list[str] | None = None) -> int:
                      min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
                      weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
                      awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
-                     else AugmentConfig(), device=args.device,
+                     else AugmentConfig(shift=args.shift), device=args.device,
                      max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
-    best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume)
+    best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume,
+                 init_from=args.init_from)
     if best:
         print(f"best epoch {best['epoch']}: val ION {best['nme_ion']:.4f} "
               f"IPN {best['nme_ipn']:.4f} FR@0.1 {best['fr_0.1']:.3f} AUC@0.1 "
