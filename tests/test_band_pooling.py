@@ -7,8 +7,10 @@ import torch
 from gaussian_vector.bpm import BandPooling, combined_kernel
 
 
-def brute_force(h: np.ndarray, bandwidths, weights) -> tuple[np.ndarray, np.ndarray]:
-    """Eq. 4-5 by loops: mean over a band l wide and full-height, zero padded, / (l * H)."""
+def brute_force(h: np.ndarray, bandwidths, weights, edges: str = "zeros",
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Eq. 4-5 by loops: mean over a band l wide and full-height; zeros: zero padded, / (l * H);
+    valid: / (the band's columns inside the map * H)."""
     n, k, hh, ww = h.shape
     x = np.zeros((n, k, ww))
     y = np.zeros((n, k, hh))
@@ -16,10 +18,12 @@ def brute_force(h: np.ndarray, bandwidths, weights) -> tuple[np.ndarray, np.ndar
         r = band // 2
         for j in range(ww):
             cols = [c for c in range(j - r, j + r + 1) if 0 <= c < ww]
-            x[:, :, j] += w * h[:, :, :, cols].sum(axis=(2, 3)) / (band * hh)
+            width = band if edges == "zeros" else len(cols)
+            x[:, :, j] += w * h[:, :, :, cols].sum(axis=(2, 3)) / (width * hh)
         for i in range(hh):
             rows = [c for c in range(i - r, i + r + 1) if 0 <= c < hh]
-            y[:, :, i] += w * h[:, :, rows, :].sum(axis=(2, 3)) / (band * ww)
+            height = band if edges == "zeros" else len(rows)
+            y[:, :, i] += w * h[:, :, rows, :].sum(axis=(2, 3)) / (height * ww)
     return x, y
 
 
@@ -33,16 +37,17 @@ def brute_force(h: np.ndarray, bandwidths, weights) -> tuple[np.ndarray, np.ndar
         ((3, 1, 9, 9), (3, 5, 9), (0.2, 0.3, 0.5)),
     ],
 )
-def test_band_and_separable_forms_equal_the_brute_force_loop(shape, bandwidths, weights):
+@pytest.mark.parametrize("edges", ["valid", "zeros"])
+def test_band_and_separable_forms_equal_the_brute_force_loop(shape, bandwidths, weights, edges):
     h = torch.randn(*shape, generator=torch.Generator().manual_seed(0))
-    want_x, want_y = brute_force(h.double().numpy(), bandwidths, weights)
+    want_x, want_y = brute_force(h.double().numpy(), bandwidths, weights, edges)
     for form in ("band", "separable"):
-        x, y = BandPooling(bandwidths, weights, form=form)(h)
+        x, y = BandPooling(bandwidths, weights, form=form, edges=edges)(h)
         assert x.shape == shape[:2] + (shape[3],) and y.shape == shape[:3]
         assert np.abs(x.numpy() - want_x).max() <= 1e-5, form
         assert np.abs(y.numpy() - want_y).max() <= 1e-5, form
-    bx, by = BandPooling(bandwidths, weights, form="band")(h)
-    sx, sy = BandPooling(bandwidths, weights, form="separable")(h)
+    bx, by = BandPooling(bandwidths, weights, form="band", edges=edges)(h)
+    sx, sy = BandPooling(bandwidths, weights, form="separable", edges=edges)(h)
     assert (bx - sx).abs().max() <= 1e-5 and (by - sy).abs().max() <= 1e-5
 
 
@@ -80,3 +85,27 @@ def test_bad_bpm_arguments_raise_value_error(kwargs, match):
 def test_bpm_rejects_wrong_rank():
     with pytest.raises(ValueError, match=r"\(N, K, H, W\)"):
         BandPooling()(torch.zeros(2, 8, 8))
+
+
+def test_valid_edges_let_a_border_mass_peak_at_the_end_element():
+    """A heatmap falling away from the left border: with valid edges the x-vector's largest
+    element is the first (Beyond Box can fire); zero padding moves the peak one inside."""
+    ramp = torch.tensor([4.0, 3.0, 2.0, 1.0] + [0.0] * 12)
+    h = ramp.view(1, 1, 1, 16).expand(1, 1, 16, 16).contiguous()
+    x_valid, _ = BandPooling(edges="valid")(h)
+    x_zeros, _ = BandPooling(edges="zeros")(h)
+    assert int(x_valid[0, 0].argmax()) == 0
+    assert int(x_zeros[0, 0].argmax()) == 1
+    # away from the borders both agree
+    torch.testing.assert_close(x_valid[0, 0, 2:-2], x_zeros[0, 0, 2:-2])
+
+
+def test_configs_written_before_bpm_edges_load_as_zero_padding():
+    from gaussian_vector.config import ModelConfig
+
+    d = ModelConfig().to_dict()
+    assert d["bpm_edges"] == "valid"
+    del d["bpm_edges"]
+    assert ModelConfig.from_dict(d).bpm_edges == "zeros"
+    with pytest.raises(ValueError, match="bpm_edges"):
+        ModelConfig(bpm_edges="mirror")

@@ -12,9 +12,10 @@ from gv_export.wrap import ExportWrapper, PackedBandPooling, output_shape, refer
 
 @pytest.mark.parametrize("form", ["fused", "separable"])
 @pytest.mark.parametrize("layout", ["NHWC", "NCHW"])
-def test_wrapper_matches_the_core_model(form, layout):
+@pytest.mark.parametrize("edges", ["valid", "zeros"])
+def test_wrapper_matches_the_core_model(form, layout, edges):
     torch.manual_seed(1)
-    cfg = ModelConfig(input_size=64, width_mult=0.5, num_landmarks=7)
+    cfg = ModelConfig(input_size=64, width_mult=0.5, num_landmarks=7, bpm_edges=edges)
     model = build_model(cfg).eval()
     x = torch.randn(2, 3, 64, 64)
     ref = reference_output(model, x)
@@ -25,7 +26,8 @@ def test_wrapper_matches_the_core_model(form, layout):
 
 
 @pytest.mark.parametrize("bands", [((3, 5), (0.5, 0.5)), ((7,), (1.0,)), ((1, 3), (0.2, 0.8))])
-def test_packed_tail_is_band_pooling_and_rows_do_not_leak(bands):
+@pytest.mark.parametrize("edges", ["valid", "zeros"])
+def test_packed_tail_is_band_pooling_and_rows_do_not_leak(bands, edges):
     """An impulse in the last column must not reach the y-vector's first element (the seam)."""
     k, s = 3, 16
     head = torch.nn.Conv2d(k, k, 1)
@@ -34,9 +36,9 @@ def test_packed_tail_is_band_pooling_and_rows_do_not_leak(bands):
         head.bias.zero_()
     h = torch.rand(1, k, s, s)
     h[:, :, :, -1] += 5.0
-    x, y = BandPooling(*bands, form="band")(h)
+    x, y = BandPooling(*bands, form="band", edges=edges)(h)
     for form in ("fused", "separable"):
-        got = PackedBandPooling(head, *bands, form=form)(h)
+        got = PackedBandPooling(head, *bands, form=form, edges=edges)(h)
         torch.testing.assert_close(got, torch.cat([x, y], -1), atol=1e-5, rtol=1e-5)
 
 

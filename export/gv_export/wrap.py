@@ -20,6 +20,9 @@ filter), written for the Ethos-U NPU (vela cycle counts in docs/export.md):
   to the two rows only. The head is affine per pixel and the means are averages, so
   mean(head(f)) == head(mean(f)) exactly: the same function without computing the full K x H x W
   heatmap, which the GV output never needs. Form "separable" keeps head -> means -> filter;
+- with the "valid" BPM edges (`ModelConfig.bpm_edges`) the filter is one depthwise box filter
+  per bandwidth, each multiplied by a constant per-position scale (l / the band's count inside
+  the map) and summed: two small depthwise convolutions, two MULs and an ADD;
 - the output leaves in one transpose of the small (2W, K) tensor to the contract's (N, K, W + H).
 
 Both forms compute `BandPooling(form="separable")` of the heatmaps (tests pin that down).
@@ -31,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gaussian_vector.bpm import combined_kernel
+from gaussian_vector.bpm import combined_kernel, edge_scales
 from gaussian_vector.config import ModelConfig
 from gaussian_vector.models import GVNet, HeatmapNet
 
@@ -43,18 +46,24 @@ class PackedBandPooling(nn.Module):
     """Decoder features (fused) or heatmaps (separable) -> packed vectors (N, K, W + H)."""
 
     def __init__(self, head: nn.Conv2d, bandwidths: tuple[int, ...], weights: tuple[float, ...],
-                 form: str = "fused") -> None:
+                 form: str = "fused", edges: str = "zeros") -> None:
         super().__init__()
         if form not in BPM_FORMS:
             raise ValueError(f"BPM form must be one of {BPM_FORMS}, got {form!r}")
+        if edges not in ("valid", "zeros"):
+            raise ValueError(f"BPM edges must be 'valid' or 'zeros', got {edges!r}")
         self.form = form
+        self.edges = edges
         self.head = head
-        taps = combined_kernel(tuple(bandwidths), tuple(weights))
-        self.pad = taps.numel() // 2
         k = head.out_channels
-        self.register_buffer(
-            "taps", taps.view(1, 1, 1, -1).repeat(k, 1, 1, 1), persistent=False
-        )
+        # zeros: one filter with the combined taps; valid: one box filter per bandwidth
+        filters = ([combined_kernel(tuple(bandwidths), tuple(weights))] if edges == "zeros" else
+                   [torch.full((b,), w / b) for b, w in zip(bandwidths, weights, strict=True)])
+        self.bandwidths = tuple(bandwidths)
+        for i, taps in enumerate(filters):
+            self.register_buffer(f"taps{i}", taps.view(1, 1, 1, -1).repeat(k, 1, 1, 1),
+                                 persistent=False)
+        self.n_filters = len(filters)
 
     @staticmethod
     def _means(t: torch.Tensor) -> torch.Tensor:
@@ -74,9 +83,17 @@ class PackedBandPooling(nn.Module):
         # fused: the 1x1 head runs on the 2 x W means only; separable: on the full map first
         fused = self.form == "fused"
         both = self.head(self._means(t)) if fused else self._means(self.head(t))
-        k = both.shape[1]
-        out = F.conv2d(both, self.taps, padding=(0, self.pad), groups=k)  # (N, K, 2, W)
-        n, _, _, w = out.shape
+        k, w = both.shape[1], both.shape[-1]
+        if self.edges == "zeros":
+            out = F.conv2d(both, self.taps0, padding=(0, self.taps0.shape[-1] // 2), groups=k)
+        else:
+            scales = edge_scales(w, self.bandwidths).to(both.device, both.dtype)
+            out = 0
+            for i in range(self.n_filters):
+                taps = getattr(self, f"taps{i}")
+                filtered = F.conv2d(both, taps, padding=(0, taps.shape[-1] // 2), groups=k)
+                out = out + filtered * scales[i].view(1, 1, 1, w)
+        n = out.shape[0]  # out: (N, K, 2, W)
         # (N, K, 2, W) -> (N, 2W, K) in device order, then ONE transpose to (N, K, W + H).
         return out.permute(0, 2, 3, 1).reshape(n, 2 * w, k).transpose(1, 2)
 
@@ -93,7 +110,8 @@ class ExportWrapper(nn.Module):
         self.input_layout = input_layout
         cfg: ModelConfig = model.config
         self.bpm = (
-            PackedBandPooling(model.head, cfg.bandwidths, cfg.band_weights, bpm_form)
+            PackedBandPooling(model.head, cfg.bandwidths, cfg.band_weights, bpm_form,
+                              cfg.bpm_edges)
             if isinstance(model, GVNet) else None
         )
 

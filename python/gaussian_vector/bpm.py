@@ -1,8 +1,17 @@
 """Band Pooling Module (paper Eq. 4-5): heatmaps (N, K, H, W) -> x (N, K, W) and y (N, K, H).
 
 x_l[j] is the mean of the heatmap over a band l columns wide and H rows high centred on column
-j, zero padded at the edges (always divided by l*H); the module returns sum_i w_i * x_{l_i}
-(paper: l = 3 and 5, w = alpha, 1 - alpha with alpha = 0.5). Two forms compute the same function:
+j; the module returns sum_i w_i * x_{l_i} (paper: l = 3 and 5, w = alpha, 1 - alpha with
+alpha = 0.5). Where the band overhangs the map, `edges` decides:
+
+- "valid" (the default for new models): the mean over the part of the band inside the map. A
+  heatmap falling towards the inside then gives a vector whose end element is its largest, which
+  is what Beyond Box needs to see a landmark outside the crop.
+- "zeros": zero padding, always divided by l*H (PyTorch's count_include_pad). The end element's
+  band then averages in padding, so a mass at the border peaks one element inside; models
+  trained before `edges` existed use this.
+
+Two forms compute the same function:
 
 - "band": the literal 2-D average pool with an (H, l) window, as the paper writes it.
 - "separable": a mean over H, then one fixed depthwise 1 x L convolution whose taps are the
@@ -18,6 +27,7 @@ from torch import nn
 from ._checks import odd_bandwidth
 
 FORMS = ("separable", "band")
+EDGES = ("valid", "zeros")
 
 
 def combined_kernel(bandwidths: tuple[int, ...], weights: tuple[float, ...]) -> torch.Tensor:
@@ -30,6 +40,18 @@ def combined_kernel(bandwidths: tuple[int, ...], weights: tuple[float, ...]) -> 
     return k.float()
 
 
+def edge_scales(n: int, bandwidths: tuple[int, ...]) -> torch.Tensor:
+    """(len(bandwidths), n): l / (number of band positions inside 0..n-1) at each position, the
+    factor that turns a zero-padded band mean (divided by l) into the mean over the valid part."""
+    j = torch.arange(n, dtype=torch.float64)
+    rows = []
+    for band in bandwidths:
+        r = band // 2
+        count = torch.clamp(j + r, max=n - 1) - torch.clamp(j - r, min=0) + 1
+        rows.append(band / count)
+    return torch.stack(rows).float()
+
+
 class BandPooling(nn.Module):
     """Band Pooling Module with any odd bandwidths and weights; no trainable parameters."""
 
@@ -38,6 +60,7 @@ class BandPooling(nn.Module):
         bandwidths: tuple[int, ...] = (3, 5),
         weights: tuple[float, ...] | None = None,
         form: str = "separable",
+        edges: str = "valid",
     ) -> None:
         super().__init__()
         if not bandwidths:
@@ -53,12 +76,16 @@ class BandPooling(nn.Module):
         if form not in FORMS:
             raise ValueError(f"form must be one of {FORMS}, got {form!r}")
         self.form = form
+        if edges not in EDGES:
+            raise ValueError(f"edges must be one of {EDGES}, got {edges!r}")
+        self.edges = edges
         self.register_buffer(
             "kernel", combined_kernel(self.bandwidths, self.weights), persistent=False
         )
 
     def extra_repr(self) -> str:
-        return f"bandwidths={self.bandwidths}, weights={self.weights}, form={self.form!r}"
+        return (f"bandwidths={self.bandwidths}, weights={self.weights}, form={self.form!r}, "
+                f"edges={self.edges!r}")
 
     def forward(self, heatmaps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if heatmaps.dim() != 4:
@@ -70,31 +97,43 @@ class BandPooling(nn.Module):
         return self._separable(heatmaps, dim=2), self._separable(heatmaps, dim=3)
 
     def _band(self, h: torch.Tensor, dim: int) -> torch.Tensor:
-        """Literal form: average over the full extent of `dim` x l; divides by l*H at the edges."""
+        """Literal form: average over the full extent of `dim` x l (edges: see the module)."""
         out = 0
         full = h.shape[dim]
+        include_pad = self.edges == "zeros"
         for band, w in zip(self.bandwidths, self.weights, strict=True):
             if dim == 2:
                 p = F.avg_pool2d(
-                    h, (full, band), stride=1, padding=(0, band // 2), count_include_pad=True
+                    h, (full, band), stride=1, padding=(0, band // 2),
+                    count_include_pad=include_pad,
                 )
                 out = out + w * p[:, :, 0, :]
             else:
                 p = F.avg_pool2d(
-                    h, (band, full), stride=1, padding=(band // 2, 0), count_include_pad=True
+                    h, (band, full), stride=1, padding=(band // 2, 0),
+                    count_include_pad=include_pad,
                 )
                 out = out + w * p[:, :, :, 0]
         return out
 
     def _separable(self, h: torch.Tensor, dim: int) -> torch.Tensor:
-        """Mean over `dim`, then the fused depthwise 1 x L filter with zero padding."""
-        k = h.shape[1]
-        taps = self.kernel.to(h.dtype)
-        pad = taps.numel() // 2
-        if dim == 2:
-            m = h.mean(dim=2, keepdim=True)  # (N, K, 1, W)
-            weight = taps.view(1, 1, 1, -1).expand(k, 1, 1, -1)
-            return F.conv2d(m, weight, padding=(0, pad), groups=k)[:, :, 0, :]
-        m = h.mean(dim=3, keepdim=True)  # (N, K, H, 1)
-        weight = taps.view(1, 1, -1, 1).expand(k, 1, -1, 1)
-        return F.conv2d(m, weight, padding=(pad, 0), groups=k)[:, :, :, 0]
+        """Mean over `dim`, then 1-D filtering of the (N, K, L) means along L."""
+        m = h.mean(dim=dim)  # dim 2 -> (N, K, W); dim 3 -> (N, K, H)
+        return filter_means(m, self.bandwidths, self.weights, self.edges, self.kernel)
+
+
+def filter_means(m: torch.Tensor, bandwidths: tuple[int, ...], weights: tuple[float, ...],
+                 edges: str, kernel: torch.Tensor | None = None) -> torch.Tensor:
+    """The BPM's 1-D step on means (N, K, L): zeros -> one depthwise filter with the combined
+    taps; valid -> one box filter per bandwidth, rescaled per position, then weighted."""
+    n, k, length = m.shape
+    x = m.reshape(n * k, 1, length)
+    if edges == "zeros":
+        taps = (combined_kernel(bandwidths, weights) if kernel is None else kernel).to(m.dtype)
+        return F.conv1d(x, taps.view(1, 1, -1), padding=taps.numel() // 2).view(n, k, length)
+    scales = edge_scales(length, bandwidths).to(m.device, m.dtype)
+    out = 0
+    for i, (band, w) in enumerate(zip(bandwidths, weights, strict=True)):
+        box = torch.full((1, 1, band), w / band, dtype=m.dtype, device=m.device)
+        out = out + F.conv1d(x, box, padding=band // 2) * scales[i]
+    return out.view(n, k, length)

@@ -29,6 +29,7 @@ class ModelConfig:
     tau: float = 2.0
     bandwidths: tuple[int, ...] = (3, 5)
     band_weights: tuple[float, ...] = (0.5, 0.5)
+    bpm_edges: str = "valid"  # BPM where a band overhangs the map: "valid" mean or "zeros" pad
     enlarge: float = 1.25  # crop side = enlarge * longer side of the face box
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
@@ -45,6 +46,8 @@ class ModelConfig:
             raise ValueError(f"num_landmarks must be >= 1, got {self.num_landmarks}")
         if len(self.bandwidths) != len(self.band_weights) or not self.bandwidths:
             raise ValueError("bandwidths and band_weights must be non-empty and of equal length")
+        if self.bpm_edges not in ("valid", "zeros"):
+            raise ValueError(f"bpm_edges must be 'valid' or 'zeros', got {self.bpm_edges!r}")
 
     @property
     def output_size(self) -> int:
@@ -64,6 +67,7 @@ class ModelConfig:
         """Build from a dict, ignoring unknown keys (newer writers) and tuple-ising lists."""
         known = {f.name for f in fields(cls)}
         kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
+        kw.setdefault("bpm_edges", "zeros")  # written before bpm_edges existed: zero padding
         return cls(**kw)
 
     def to_json(self) -> str:

@@ -9,7 +9,7 @@ import math
 import os
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +132,9 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
     resuming = resume and last.is_file()
     if init_from is not None and not resuming:
         payload = checkpoint.load_raw(checkpoint.resolve(init_from))
-        if ModelConfig.from_dict(payload["config"]) != model_config:
+        src = ModelConfig.from_dict(payload["config"])
+        # BPM has no weights: a run may change its edge rule and keep the source's weights
+        if replace(src, bpm_edges=model_config.bpm_edges) != model_config:
             raise ValueError(f"--init-from {init_from} has another model config "
                              f"({payload['config']}); it must match the run's")
         model.load_state_dict(payload["state_dict"])

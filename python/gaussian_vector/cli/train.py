@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-size", type=int, default=256)
     p.add_argument("--width-mult", type=float, default=1.0)
     p.add_argument("--arch", default="mobilenetv3_small")
+    p.add_argument("--bpm-edges", choices=("valid", "zeros"), default="valid",
+                   help="GV: Band Pooling where a band overhangs the map (see bpm.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
     p.add_argument("--device", default="", help="cpu / cuda (default: cuda if available)")
@@ -120,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         train_s = train_s[: args.limit]
     mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
-                     input_size=args.input_size)
+                     input_size=args.input_size, bpm_edges=args.bpm_edges)
     tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                      min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
                      weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,

@@ -66,7 +66,8 @@ class GVNet(HeatmapNet):
 
     def __init__(self, config: ModelConfig, bpm_form: str = "separable") -> None:
         super().__init__(config)
-        self.bpm = BandPooling(config.bandwidths, config.band_weights, form=bpm_form)
+        self.bpm = BandPooling(config.bandwidths, config.band_weights, form=bpm_form,
+                               edges=config.bpm_edges)
 
     def forward(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
         return self.bpm(self.heatmaps(images))
