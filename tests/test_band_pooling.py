@@ -9,21 +9,25 @@ from gaussian_vector.bpm import BandPooling, combined_kernel
 
 def brute_force(h: np.ndarray, bandwidths, weights, edges: str = "zeros",
                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Eq. 4-5 by loops: mean over a band l wide and full-height; zeros: zero padded, / (l * H);
-    valid: / (the band's columns inside the map * H)."""
+    """Eq. 4-5 by loops: mean over a band l wide and full-height, zero padded, / (l * H); valid:
+    then divided by the share of the weights inside the map (one band: / (columns inside * H))."""
     n, k, hh, ww = h.shape
     x = np.zeros((n, k, ww))
     y = np.zeros((n, k, hh))
+    x_in, y_in = np.zeros(ww), np.zeros(hh)
     for band, w in zip(bandwidths, weights, strict=True):
         r = band // 2
         for j in range(ww):
             cols = [c for c in range(j - r, j + r + 1) if 0 <= c < ww]
-            width = band if edges == "zeros" else len(cols)
-            x[:, :, j] += w * h[:, :, :, cols].sum(axis=(2, 3)) / (width * hh)
+            x[:, :, j] += w * h[:, :, :, cols].sum(axis=(2, 3)) / (band * hh)
+            x_in[j] += w * len(cols) / band
         for i in range(hh):
             rows = [c for c in range(i - r, i + r + 1) if 0 <= c < hh]
-            height = band if edges == "zeros" else len(rows)
-            y[:, :, i] += w * h[:, :, rows, :].sum(axis=(2, 3)) / (height * ww)
+            y[:, :, i] += w * h[:, :, rows, :].sum(axis=(2, 3)) / (band * ww)
+            y_in[i] += w * len(rows) / band
+    if edges == "valid":  # divided by the share of the filter's weight inside the map
+        x *= sum(weights) / x_in
+        y *= sum(weights) / y_in
     return x, y
 
 
@@ -109,3 +113,23 @@ def test_configs_written_before_bpm_edges_load_as_zero_padding():
     assert ModelConfig.from_dict(d).bpm_edges == "zeros"
     with pytest.raises(ValueError, match="bpm_edges"):
         ModelConfig(bpm_edges="mirror")
+
+
+def test_valid_edges_with_one_band_are_the_mean_over_the_columns_inside():
+    h = torch.rand(1, 2, 6, 10, generator=torch.Generator().manual_seed(3))
+    x, _ = BandPooling((5,), (1.0,), edges="valid")(h)
+    want = torch.stack([h[..., max(0, j - 2): j + 3].mean(dim=(2, 3)) for j in range(10)], -1)
+    torch.testing.assert_close(x, want)
+
+
+@pytest.mark.parametrize("edges", ["valid", "zeros"])
+def test_band_matrix_is_the_1d_step_of_the_module(edges):
+    """The exported graph's fully connected filter equals the module on the means."""
+    from gaussian_vector.bpm import band_matrix
+
+    h = torch.randn(2, 3, 12, 12, generator=torch.Generator().manual_seed(4))
+    x, y = BandPooling(edges=edges)(h)
+    a = band_matrix(12, (3, 5), (0.5, 0.5), edges)
+    torch.testing.assert_close(h.mean(dim=2) @ a.T, x)
+    torch.testing.assert_close(h.mean(dim=3) @ a.T, y)
+    assert torch.count_nonzero(a) == 12 * 5 - 6  # a band of 5, cut at the two borders

@@ -38,8 +38,10 @@ def test_packed_tail_is_band_pooling_and_rows_do_not_leak(bands, edges):
     h[:, :, :, -1] += 5.0
     x, y = BandPooling(*bands, form="band", edges=edges)(h)
     for form in ("fused", "separable"):
-        got = PackedBandPooling(head, *bands, form=form, edges=edges)(h)
-        torch.testing.assert_close(got, torch.cat([x, y], -1), atol=1e-5, rtol=1e-5)
+        for filt, size in (("fc", s), ("fc", None), ("conv", None)):
+            got = PackedBandPooling(head, *bands, form=form, edges=edges, filter=filt,
+                                    size=size)(h)
+            torch.testing.assert_close(got, torch.cat([x, y], -1), atol=1e-5, rtol=1e-5)
 
 
 def test_heatmap_wrapper_outputs_heatmaps():
@@ -58,3 +60,5 @@ def test_bad_layout_and_form_are_refused():
         ExportWrapper(model, "CHWN")
     with pytest.raises(ValueError, match="BPM form"):
         ExportWrapper(model, "NHWC", "band")
+    with pytest.raises(ValueError, match="BPM filter"):
+        PackedBandPooling(model.head, (3,), (1.0,), filter="matrix")

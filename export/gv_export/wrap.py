@@ -13,17 +13,19 @@ filter), written for the Ethos-U NPU (vela cycle counts in docs/export.md):
 
 - the means are explicit depthwise convolutions with 1/H taps (one op each, no MEAN lowering
   with a separate rescale);
-- x and y share one filter op: the mean over H (N, C, 1, W) and the mean over W, laid out as
-  (N, C, 1, H), are stacked into (N, C, 2, W) and filtered by ONE depthwise 1 x L convolution
-  whose padding runs along the last axis only, so the rows never leak into each other;
+- x and y share every later op: the mean over H (N, C, 1, W) and the mean over W, laid out as
+  (N, C, 1, H), are stacked into (N, C, 2, W);
 - form "fused" (the default) takes the means of the decoder features and applies the 1 x 1 head
   to the two rows only. The head is affine per pixel and the means are averages, so
   mean(head(f)) == head(mean(f)) exactly: the same function without computing the full K x H x W
   heatmap, which the GV output never needs. Form "separable" keeps head -> means -> filter;
-- with the "valid" BPM edges (`ModelConfig.bpm_edges`) the filter is one depthwise box filter
-  per bandwidth, each multiplied by a constant per-position scale (l / the band's count inside
-  the map) and summed: two small depthwise convolutions, two MULs and an ADD;
-- the output leaves in one transpose of the small (2W, K) tensor to the contract's (N, K, W + H).
+- filter "fc" (the default): ONE transpose of the small (2W, K) tensor to (K, 2, W), then the
+  1-D filter as a fully connected layer with the constant W x W band matrix
+  (`gaussian_vector.bpm.band_matrix`: the combined taps, rows rescaled for "valid" edges), which
+  leaves the contract's (N, K, W + H) directly. Filter "conv": one depthwise 1 x L convolution
+  padded along the last axis only (so the rows never leak into each other), a Mul by the edge
+  scales for "valid" edges (20k cycles on the U55: broadcasting is slow there), then the
+  transpose.
 
 Both forms compute `BandPooling(form="separable")` of the heatmaps (tests pin that down).
 """
@@ -34,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gaussian_vector.bpm import combined_kernel, edge_scales
+from gaussian_vector.bpm import band_matrix, combined_kernel, edge_scales
 from gaussian_vector.config import ModelConfig
 from gaussian_vector.models import GVNet, HeatmapNet
 
@@ -46,8 +48,12 @@ class PackedBandPooling(nn.Module):
     """Decoder features (fused) or heatmaps (separable) -> packed vectors (N, K, W + H)."""
 
     def __init__(self, head: nn.Conv2d, bandwidths: tuple[int, ...], weights: tuple[float, ...],
-                 form: str = "fused", edges: str = "zeros") -> None:
+                 form: str = "fused", edges: str = "zeros", filter: str = "fc",
+                 size: int | None = None) -> None:
         super().__init__()
+        if filter not in ("fc", "conv"):
+            raise ValueError(f"BPM filter must be 'fc' or 'conv', got {filter!r}")
+        self.filter = filter
         if form not in BPM_FORMS:
             raise ValueError(f"BPM form must be one of {BPM_FORMS}, got {form!r}")
         if edges not in ("valid", "zeros"):
@@ -55,15 +61,17 @@ class PackedBandPooling(nn.Module):
         self.form = form
         self.edges = edges
         self.head = head
+        self.bands = (tuple(bandwidths), tuple(weights))
+        taps = combined_kernel(tuple(bandwidths), tuple(weights))
+        self.pad = taps.numel() // 2
         k = head.out_channels
-        # zeros: one filter with the combined taps; valid: one box filter per bandwidth
-        filters = ([combined_kernel(tuple(bandwidths), tuple(weights))] if edges == "zeros" else
-                   [torch.full((b,), w / b) for b, w in zip(bandwidths, weights, strict=True)])
-        self.bandwidths = tuple(bandwidths)
-        for i, taps in enumerate(filters):
-            self.register_buffer(f"taps{i}", taps.view(1, 1, 1, -1).repeat(k, 1, 1, 1),
-                                 persistent=False)
-        self.n_filters = len(filters)
+        self.register_buffer(
+            "taps", taps.view(1, 1, 1, -1).repeat(k, 1, 1, 1), persistent=False
+        )
+        # the fc filter's matrix, built here (not in forward) so that export traces a constant
+        self.register_buffer(
+            "matrix", band_matrix(size, *self.bands, edges) if size else None, persistent=False
+        )
 
     @staticmethod
     def _means(t: torch.Tensor) -> torch.Tensor:
@@ -83,19 +91,20 @@ class PackedBandPooling(nn.Module):
         # fused: the 1x1 head runs on the 2 x W means only; separable: on the full map first
         fused = self.form == "fused"
         both = self.head(self._means(t)) if fused else self._means(self.head(t))
-        k, w = both.shape[1], both.shape[-1]
-        if self.edges == "zeros":
-            out = F.conv2d(both, self.taps0, padding=(0, self.taps0.shape[-1] // 2), groups=k)
-        else:
-            scales = edge_scales(w, self.bandwidths).to(both.device, both.dtype)
-            out = 0
-            for i in range(self.n_filters):
-                taps = getattr(self, f"taps{i}")
-                filtered = F.conv2d(both, taps, padding=(0, taps.shape[-1] // 2), groups=k)
-                out = out + filtered * scales[i].view(1, 1, 1, w)
-        n = out.shape[0]  # out: (N, K, 2, W)
-        # (N, K, 2, W) -> (N, 2W, K) in device order, then ONE transpose to (N, K, W + H).
-        return out.permute(0, 2, 3, 1).reshape(n, 2 * w, k).transpose(1, 2)
+        n, k, _, w = both.shape
+        if self.filter == "conv":
+            out = F.conv2d(both, self.taps, padding=(0, self.pad), groups=k)  # (N, K, 2, W)
+            if self.edges == "valid":
+                out = out * edge_scales(w, *self.bands).to(out).view(1, 1, 1, w)
+            # (N, K, 2, W) -> (N, 2W, K) in device order, then ONE transpose to (N, K, W + H).
+            return out.permute(0, 2, 3, 1).reshape(n, 2 * w, k).transpose(1, 2)
+        # fc: ONE transpose of the small (2W, K) tensor to (K, 2, W), then the band matrix as a
+        # fully connected layer on the last axis; the result is already the contract's layout.
+        rows = both.permute(0, 2, 3, 1).reshape(n, 2 * w, k).transpose(1, 2).reshape(n, k, 2, w)
+        matrix = self.matrix
+        if matrix is None or matrix.shape[0] != w:
+            matrix = band_matrix(w, *self.bands, self.edges).to(rows)
+        return F.linear(rows, matrix).reshape(n, k, 2 * w)
 
 
 class ExportWrapper(nn.Module):
@@ -111,7 +120,7 @@ class ExportWrapper(nn.Module):
         cfg: ModelConfig = model.config
         self.bpm = (
             PackedBandPooling(model.head, cfg.bandwidths, cfg.band_weights, bpm_form,
-                              cfg.bpm_edges)
+                              cfg.bpm_edges, size=cfg.output_size)
             if isinstance(model, GVNet) else None
         )
 

@@ -4,9 +4,12 @@ x_l[j] is the mean of the heatmap over a band l columns wide and H rows high cen
 j; the module returns sum_i w_i * x_{l_i} (paper: l = 3 and 5, w = alpha, 1 - alpha with
 alpha = 0.5). Where the band overhangs the map, `edges` decides:
 
-- "valid" (the default for new models): the mean over the part of the band inside the map. A
-  heatmap falling towards the inside then gives a vector whose end element is its largest, which
-  is what Beyond Box needs to see a landmark outside the crop.
+- "valid" (the default for new models): the weighted band mean over the part inside the map,
+  i.e. the zero-padded result divided by the share of the filter's weight that falls inside
+  (sum_i w_i * n_i(j) / l_i over sum_i w_i, n_i(j) = columns of band i inside). Interior elements
+  are unchanged; a heatmap falling towards the inside then gives a vector whose end element is
+  its largest, which is what Beyond Box needs to see a landmark outside the crop. One bandwidth:
+  exactly the mean over the band's columns inside. On an NPU it is one extra Mul.
 - "zeros": zero padding, always divided by l*H (PyTorch's count_include_pad). The end element's
   band then averages in padding, so a mass at the border peaks one element inside; models
   trained before `edges` existed use this.
@@ -40,16 +43,33 @@ def combined_kernel(bandwidths: tuple[int, ...], weights: tuple[float, ...]) -> 
     return k.float()
 
 
-def edge_scales(n: int, bandwidths: tuple[int, ...]) -> torch.Tensor:
-    """(len(bandwidths), n): l / (number of band positions inside 0..n-1) at each position, the
-    factor that turns a zero-padded band mean (divided by l) into the mean over the valid part."""
+def edge_scales(n: int, bandwidths: tuple[int, ...], weights: tuple[float, ...]) -> torch.Tensor:
+    """(n,): the factor turning the zero-padded BPM into the valid one at each position, i.e.
+    sum_i w_i over sum_i w_i * (band i's positions inside 0..n-1) / l_i. 1 in the interior."""
     j = torch.arange(n, dtype=torch.float64)
-    rows = []
-    for band in bandwidths:
+    inside = torch.zeros(n, dtype=torch.float64)
+    for band, w in zip(bandwidths, weights, strict=True):
         r = band // 2
         count = torch.clamp(j + r, max=n - 1) - torch.clamp(j - r, min=0) + 1
-        rows.append(band / count)
-    return torch.stack(rows).float()
+        inside += w * count / band
+    return (sum(weights) / inside).float()
+
+
+def band_matrix(n: int, bandwidths: tuple[int, ...], weights: tuple[float, ...],
+                edges: str = "valid") -> torch.Tensor:
+    """(n, n) A with the BPM's 1-D step on means m (length n) = A @ m: the combined taps on a
+    band, cut at the borders, rows rescaled for valid edges. The exported graph applies it as one
+    fully connected layer."""
+    taps = combined_kernel(bandwidths, weights).double()
+    r = taps.numel() // 2
+    a = torch.zeros(n, n, dtype=torch.float64)
+    for j in range(n):
+        for d in range(-r, r + 1):
+            if 0 <= j + d < n:
+                a[j, j + d] = taps[d + r]
+    if edges == "valid":
+        a *= edge_scales(n, bandwidths, weights).double().view(n, 1)
+    return a.float()
 
 
 class BandPooling(nn.Module):
@@ -100,20 +120,15 @@ class BandPooling(nn.Module):
         """Literal form: average over the full extent of `dim` x l (edges: see the module)."""
         out = 0
         full = h.shape[dim]
-        include_pad = self.edges == "zeros"
         for band, w in zip(self.bandwidths, self.weights, strict=True):
             if dim == 2:
-                p = F.avg_pool2d(
-                    h, (full, band), stride=1, padding=(0, band // 2),
-                    count_include_pad=include_pad,
-                )
+                p = F.avg_pool2d(h, (full, band), stride=1, padding=(0, band // 2))
                 out = out + w * p[:, :, 0, :]
             else:
-                p = F.avg_pool2d(
-                    h, (band, full), stride=1, padding=(band // 2, 0),
-                    count_include_pad=include_pad,
-                )
+                p = F.avg_pool2d(h, (band, full), stride=1, padding=(band // 2, 0))
                 out = out + w * p[:, :, :, 0]
+        if self.edges == "valid":
+            out = out * edge_scales(out.shape[-1], self.bandwidths, self.weights).to(out)
         return out
 
     def _separable(self, h: torch.Tensor, dim: int) -> torch.Tensor:
@@ -124,16 +139,12 @@ class BandPooling(nn.Module):
 
 def filter_means(m: torch.Tensor, bandwidths: tuple[int, ...], weights: tuple[float, ...],
                  edges: str, kernel: torch.Tensor | None = None) -> torch.Tensor:
-    """The BPM's 1-D step on means (N, K, L): zeros -> one depthwise filter with the combined
-    taps; valid -> one box filter per bandwidth, rescaled per position, then weighted."""
+    """The BPM's 1-D step on means (N, K, L): one depthwise filter with the combined taps and
+    zero padding, rescaled per position for valid edges."""
     n, k, length = m.shape
-    x = m.reshape(n * k, 1, length)
-    if edges == "zeros":
-        taps = (combined_kernel(bandwidths, weights) if kernel is None else kernel).to(m.dtype)
-        return F.conv1d(x, taps.view(1, 1, -1), padding=taps.numel() // 2).view(n, k, length)
-    scales = edge_scales(length, bandwidths).to(m.device, m.dtype)
-    out = 0
-    for i, (band, w) in enumerate(zip(bandwidths, weights, strict=True)):
-        box = torch.full((1, 1, band), w / band, dtype=m.dtype, device=m.device)
-        out = out + F.conv1d(x, box, padding=band // 2) * scales[i]
-    return out.view(n, k, length)
+    taps = (combined_kernel(bandwidths, weights) if kernel is None else kernel).to(m.dtype)
+    out = F.conv1d(m.reshape(n * k, 1, length), taps.view(1, 1, -1), padding=taps.numel() // 2)
+    out = out.view(n, k, length)
+    if edges == "valid":
+        out = out * edge_scales(length, bandwidths, weights).to(out)
+    return out
