@@ -108,3 +108,43 @@ def test_bbs_sweep_rows_match_single_runs(setup) -> None:
                  "--tau", "1", "--sigma", "2", "--json", str(single)]) == 0
     assert rows[1]["nme_ion"] == pytest.approx(json.loads(single.read_text())["nme_ion"])
     assert main(["--model", str(tmp / "hm.pt"), "--data", str(folder), "--sweep-bbs"]) == 2
+
+
+def test_detected_box_picks_the_true_face_or_reports_a_miss() -> None:
+    from gaussian_vector.evaluate import detected_box
+
+    truth = np.array([100.0, 100, 200, 200])
+    found = np.array([[0.0, 0, 50, 50], [110, 105, 205, 210], [90, 90, 150, 150]])
+    assert np.array_equal(detected_box(found, truth), found[1])
+    assert detected_box(found[[0]], truth) is None  # someone else's face: a miss
+    assert detected_box(np.zeros((0, 4)), truth) is None
+
+
+def test_detector_boxes_through_the_runtime_count_misses(setup, tmp_path: Path) -> None:
+    """An exported model with the bundled detector: real faces are found and scored, a blank
+    image annotated as a face is reported as missed, not scored."""
+    from PIL import Image
+
+    from gaussian_vector.runtime.models import resolve_model
+
+    _, folder = setup
+    for f in folder.iterdir():
+        shutil.copy(f, tmp_path)
+    first = sorted(folder.glob("*.pts"))[0]
+    shutil.copy(first, tmp_path / "blank.pts")
+    Image.new("RGB", (400, 400), (128, 128, 128)).save(tmp_path / "blank.jpg")
+    out = tmp_path / "det.json"
+    model = str(resolve_model("default-onnx"))
+    assert main(["--model", model, "--data", str(tmp_path), "--boxes", "detector",
+                 "--json", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert res["boxes"] == "detector" and res["missed"] == ["blank"]
+    assert res["n"] == 5 and "blank" not in res["names"]
+    assert res["nme_ion"] < 0.15  # the shipped model on real faces with detector boxes
+
+
+def test_detector_boxes_need_an_exported_model(setup, capsys) -> None:
+    tmp, folder = setup
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder),
+                 "--boxes", "detector"]) == 2
+    assert "exported .onnx/.tflite" in capsys.readouterr().err

@@ -85,11 +85,23 @@ def decode_outputs(o: Outputs, *, beyond_box: bool = True, tau: float | None = N
 
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
             beyond_box: bool = True, tau: float | None = None, sigma: float | None = None,
-            progress: bool = False) -> tuple[np.ndarray, ModelConfig]:
+            progress: bool = False, boxes: str = "landmarks",
+            refine: bool = False) -> tuple[np.ndarray, ModelConfig]:
     """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model
-    (.onnx/.tflite, through `gaussian_vector.runtime`), plus the model's config."""
+    (.onnx/.tflite, through `gaussian_vector.runtime`), plus the model's config.
+
+    `boxes`: "landmarks" (the tight box of the ground truth, shrunk by `shrink`) or "detector"
+    (exported models: the bundled face detector, as a board runs; a face it misses gets NaN
+    rows). `refine`: exported models, the runtime's second pass on its own landmarks' box.
+    """
+    if boxes not in ("landmarks", "detector"):
+        raise ValueError(f"boxes must be 'landmarks' or 'detector', got {boxes!r}")
     if Path(str(model_path)).suffix.lower() in EXPORTED_SUFFIXES:
-        return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma)
+        return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma,
+                                 boxes=boxes, refine=refine)
+    if boxes == "detector" or refine:
+        raise ValueError("detector boxes and --refine run through the on-device runtime: "
+                         f"give an exported .onnx/.tflite model, not {model_path}")
     from .checkpoint import load
 
     model, config, _ = load(model_path)
@@ -97,14 +109,37 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
     return decode_outputs(o, beyond_box=beyond_box, tau=tau, sigma=sigma), config
 
 
-def _predict_exported(path, samples, shrink, beyond_box, tau, sigma,
-                      ) -> tuple[np.ndarray, ModelConfig]:
+def detected_box(boxes: np.ndarray, truth: np.ndarray, min_iou: float = 0.3) -> np.ndarray | None:
+    """The detected box (x0, y0, x1, y1) that overlaps the true face box most, or None when
+    none reaches `min_iou` (a missed face: the detector found someone else or nothing)."""
+    from .detector.nms import iou
+
+    if len(boxes) == 0:
+        return None
+    overlap = iou(np.asarray(truth, np.float64), np.asarray(boxes, np.float64))
+    best = int(np.argmax(overlap))
+    return boxes[best] if overlap[best] >= min_iou else None
+
+
+def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, boxes="landmarks",
+                      refine=False) -> tuple[np.ndarray, ModelConfig]:
     """Exported models go through the on-device runtime, exactly as a board runs them."""
     from .data.boxes import face_box
+    from .image import load_image
     from .runtime import Landmarker
 
     lm = Landmarker.from_file(path, beyond_box=beyond_box, tau=tau, sigma=sigma)
-    out = [lm.detect(s.image, face_box(s, shrink)[None])[0].landmarks for s in samples]
+    k = lm.config.num_landmarks
+    out = []
+    for s in samples:
+        box, image = face_box(s, shrink), load_image(s.image)
+        if boxes == "detector":
+            found, _ = lm.detector(image)
+            box = detected_box(np.asarray(found, np.float64).reshape(-1, 4), box)
+            if box is None:
+                out.append(np.full((k, 2), np.nan))
+                continue
+        out.append(lm.detect(image, box[None], refine=refine)[0].landmarks)
     return np.stack(out).astype(np.float64), lm.config
 
 

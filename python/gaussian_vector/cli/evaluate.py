@@ -2,7 +2,8 @@
 
 Reports NME (inter-ocular and inter-pupil), FR@0.1, AUC@0.1 and per-landmark error; writes the
 numbers as JSON (fractions, not %) and the CED curve as a PNG. `--model` takes a checkpoint
-path, an alias ('default' = GV, 'heatmap'), or an exported .onnx/.tflite (through the runtime).
+path, an alias ('default' = GV, 'heatmap'), or an exported .onnx/.tflite (through the runtime,
+which can also take its boxes from the bundled face detector: `--boxes detector`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", type=Path, help="write the CED curve (PNG) here")
     p.add_argument("--shrink", type=float, default=0.0,
                    help="shrink the face boxes by this fraction (0.1 = 10%%) before cropping")
+    p.add_argument("--boxes", choices=("landmarks", "detector"), default="landmarks",
+                   help="face boxes: the ground truth's tight box (default), or the bundled "
+                   "face detector's (exported models; faces it misses are counted, not scored)")
+    p.add_argument("--refine", action="store_true",
+                   help="exported models: the runtime's second pass on the box of its own "
+                   "first landmarks")
     p.add_argument("--no-bbs", action="store_true", help="GV: decode without Beyond Box")
     p.add_argument("--tau", type=float, help="Beyond Box tau (default: the model's)")
     p.add_argument("--sigma", type=float, help="Beyond Box sigma (default: the model's)")
@@ -117,23 +124,38 @@ def main(argv: list[str] | None = None) -> int:
         try:
             pred, config = predict(model, samples, shrink=args.shrink,
                                    beyond_box=not args.no_bbs, tau=args.tau, sigma=args.sigma,
-                                   progress=sys.stderr.isatty())
+                                   progress=sys.stderr.isatty(), boxes=args.boxes,
+                                   refine=args.refine)
         except (FileNotFoundError, ValueError) as e:
             print(f"gv-eval: {e}", file=sys.stderr)
             return 2
-        res = evaluate(pred, samples, scheme, args.threshold)
+        # Only a detector miss leaves NaN rows; other predictions are scored as they are.
+        found = (~np.isnan(pred).any(axis=(1, 2)) if args.boxes == "detector"
+                 else np.ones(len(samples), bool))
+        missed = [s.name for s, f in zip(samples, found, strict=True) if not f]
+        if not found.any():
+            print(f"gv-eval: {model}: the detector found none of the {len(samples)} faces",
+                  file=sys.stderr)
+            return 1
+        scored = [s for s, f in zip(samples, found, strict=True) if f]
+        res = evaluate(pred[found], scored, scheme, args.threshold)
         res.update(model=str(model), data=str(args.data), shrink=args.shrink,
+                   boxes=args.boxes, refine=args.refine, missed=missed,
                    beyond_box=not args.no_bbs, skipped=len(summary.skipped),
                    head=config.head,
                    tau=config.tau if args.tau is None else args.tau,
                    sigma=config.sigma if args.sigma is None else args.sigma,
-                   names=[s.name for s in samples])
+                   names=[s.name for s in scored])
         results[str(model)] = res
         curves[str(model)] = np.asarray(res["per_image_ion"])
         print(f"{model}: n={res['n']} ION {res['nme_ion'] * 100:.2f}% IPN "
               f"{res['nme_ipn'] * 100:.2f}% FR@{t} {res[f'fr_{t}'] * 100:.1f}% AUC@{t} "
               f"{res[f'auc_{t}']:.4f}  (shrink {args.shrink:g}, BBS "
-              f"{'off' if args.no_bbs else 'on'})")
+              f"{'off' if args.no_bbs else 'on'}, boxes {args.boxes}"
+              f"{', refined' if args.refine else ''})")
+        if missed:
+            print(f"  the detector missed {len(missed)} of {len(samples)} faces (not scored): "
+                  f"{', '.join(missed[:10])}{' ...' if len(missed) > 10 else ''}")
     if args.json:
         out = next(iter(results.values())) if len(results) == 1 else {"models": results}
         args.json.parent.mkdir(parents=True, exist_ok=True)
