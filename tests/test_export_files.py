@@ -126,6 +126,21 @@ def test_onnx_file_passes_the_checker_with_opset_17_or_newer(exported):
 
 
 @pytest.mark.parametrize("head", HEADS)
+def test_onnx_batch_axis_is_dynamic_and_a_batch_equals_single_runs(exported, checkpoints, head):
+    import onnxruntime as ort
+
+    path = exported(head, "onnx").path
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert isinstance(sess.get_inputs()[0].shape[0], str)  # a named, free batch axis
+    _, config, _ = checkpoint.load(checkpoints[head])
+    x = normalise(load_faces(None, config).crops, config)
+    assert len(x) >= 2
+    whole = sess.run(None, {sess.get_inputs()[0].name: x})[0]
+    assert whole.shape[0] == len(x)
+    np.testing.assert_allclose(whole, _run_onnx(path, x), atol=1e-5)
+
+
+@pytest.mark.parametrize("head", HEADS)
 def test_vela_maps_every_op_to_the_npu(exported, head):
     pytest.importorskip("ethosu.vela", reason="ethos-u-vela is not installed ([npu] extra)")
     from gv_export.vela_report import run_vela

@@ -1,6 +1,7 @@
 """torch -> .onnx through torch.onnx (the dynamo exporter, onnxscript), opset 18, checked with
 onnx.checker, with the metadata in metadata_props. Input is NCHW: what ONNX Runtime and most
-ONNX toolchains run natively and what `preprocess.normalise` returns (docs/export.md)."""
+ONNX toolchains run natively and what `preprocess.normalise` returns (docs/export.md). The batch
+axis is dynamic ("batch"), so the runtime sends all faces of an image in one call."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from .metadata_io import embed_onnx
 from .tflite_export import quiet
 
 OPSET = 18
+#: Upper bound the exporter's shape guards use for the dynamic batch axis.
+MAX_BATCH = 1024
 
 
 def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
             verbose: bool = False) -> bytes:
-    """The wrapped model traced on `sample` (1, 3, S, S) as checked ONNX bytes with metadata."""
+    """The wrapped model traced on `sample` (1, 3, S, S) as checked ONNX bytes with metadata;
+    the batch axis is left dynamic."""
     onnx = require("onnx", "ONNX export")
     require("onnxscript", "ONNX export")
     try:
@@ -31,6 +35,7 @@ def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
                 input_names=["image"], output_names=["vectors" if meta.config.head == "gv"
                                                      else "heatmaps"],
                 optimize=True, verify=False,
+                dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=MAX_BATCH)},),
             )
             proto = program.model_proto
     except Exception as e:
