@@ -80,8 +80,13 @@ def test_several_models_and_the_heatmap_head(setup) -> None:
     out = tmp / "both.json"
     assert main(["--model", str(tmp / "gv.pt"), "--model", str(tmp / "hm.pt"), "--data",
                  str(folder), "--json", str(out)]) == 0
-    res = json.loads(out.read_text())["models"]
+    both = json.loads(out.read_text())
+    res = both["models"]
     assert {r["head"] for r in res.values()} == {"gv", "heatmap"}
+    (cmp,) = both["comparison"]  # the second model against the first, image by image
+    gv, hm = res[str(tmp / "gv.pt")], res[str(tmp / "hm.pt")]
+    assert cmp["mean"] == pytest.approx(np.mean(gv["per_image_ion"]) - np.mean(hm["per_image_ion"]))
+    assert cmp["ci_low"] <= cmp["mean"] <= cmp["ci_high"] and cmp["n"] == 5
 
 
 def test_bad_input_is_a_clear_error(setup, capsys, tmp_path: Path) -> None:

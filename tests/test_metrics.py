@@ -71,3 +71,21 @@ def test_other_schemes_use_their_own_eye_points() -> None:
     assert metrics.nme_per_image(pred, gt, s)[0] == pytest.approx(want)
     assert metrics.nme_per_image(pred, gt, s, "ipn")[0] == pytest.approx(
         np.sqrt(2) / np.hypot(*(gt[0, 96] - gt[0, 97])))
+
+
+def test_paired_difference_mean_wins_and_interval() -> None:
+    from gaussian_vector.metrics import paired_difference
+
+    a = np.array([0.03, 0.04, 0.05, 0.02])
+    b = np.array([0.04, 0.04, 0.06, 0.01])
+    r = paired_difference(a, b, n_boot=2000)
+    assert r["mean"] == pytest.approx(np.mean(a - b))
+    assert (r["a_lower"], r["b_lower"], r["n"]) == (2, 1, 4)
+    assert -0.01 <= r["ci_low"] <= r["mean"] <= r["ci_high"] <= 0.01
+    # a clear, consistent gap gives an interval that excludes zero
+    rng = np.random.default_rng(1)
+    base = rng.uniform(0.02, 0.06, 200)
+    gap = paired_difference(base - 0.005 + rng.normal(0, 0.001, 200), base)
+    assert gap["ci_high"] < 0 and gap["a_lower"] > 190
+    with pytest.raises(ValueError, match="equal-length"):
+        paired_difference(a, b[:3])

@@ -98,3 +98,22 @@ def summarise(pred: np.ndarray, gt: np.ndarray, scheme: Scheme | str = "300w68",
         "per_landmark_ion": ion.mean(axis=0).tolist(),
         "per_image_ion": per_image.tolist(),
     }
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, n_boot: int = 10000,
+                      seed: int = 0, level: float = 0.95) -> dict:
+    """Mean of a − b over the same images (e.g. per-image NME of two models), a bootstrap
+    confidence interval of it (images resampled with replacement), and how often each is lower:
+    how sure a difference between two models on a small validation set is."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 1 or a.size == 0:
+        raise ValueError(f"need two equal-length 1-D arrays, got {a.shape} and {b.shape}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    d = a - b
+    idx = np.random.default_rng(seed).integers(0, d.size, size=(n_boot, d.size))
+    means = d[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return {"mean": float(d.mean()), "ci_low": float(lo), "ci_high": float(hi),
+            "level": level, "a_lower": int((d < 0).sum()), "b_lower": int((d > 0).sum()),
+            "n": int(d.size)}

@@ -95,6 +95,29 @@ def plot_ced(curves: dict[str, np.ndarray], path: Path, threshold: float = 0.1) 
     plt.close(fig)
 
 
+def compare_first(results: dict[str, dict]) -> list[dict]:
+    """Each further model against the first on the images both scored: the paired difference
+    of per-image ION (bootstrap 95% interval), printed and returned for the JSON."""
+    from ..metrics import paired_difference
+
+    names = list(results)
+    rows = []
+    first = results[names[0]]
+    for other in names[1:]:
+        r = results[other]
+        common = sorted(set(first["names"]) & set(r["names"]))
+        if not common:
+            continue
+        a = dict(zip(first["names"], first["per_image_ion"], strict=True))
+        b = dict(zip(r["names"], r["per_image_ion"], strict=True))
+        d = paired_difference([a[n] for n in common], [b[n] for n in common])
+        rows.append({"a": names[0], "b": other, **d})
+        print(f"{names[0]} - {other}: ION {100 * d['mean']:+.3f} points (95% CI "
+              f"{100 * d['ci_low']:+.3f} .. {100 * d['ci_high']:+.3f}); lower on "
+              f"{d['a_lower']} vs {d['b_lower']} of {d['n']} images")
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -156,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         if missed:
             print(f"  the detector missed {len(missed)} of {len(samples)} faces (not scored): "
                   f"{', '.join(missed[:10])}{' ...' if len(missed) > 10 else ''}")
+    comparison = compare_first(results)
     if args.json:
-        out = next(iter(results.values())) if len(results) == 1 else {"models": results}
+        out = (next(iter(results.values())) if len(results) == 1
+               else {"models": results, "comparison": comparison})
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1))
     if args.plot:
