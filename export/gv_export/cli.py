@@ -12,7 +12,7 @@ from .errors import ExportError
 from .validate import INT8_MAX_NME_INCREASE
 
 EPILOG = """examples:
-  gv-export default --target tflite --int8 --npu ethos-u55-256
+  gv-export default --target tflite --int8 --npu ethos-u55-256 --max-nme-increase 0.05
   gv-export runs/gv/best.pt --target onnx -o out/
   gv-export heatmap --target tflite --int8 --calib data/300w/helen/trainset
 docs: docs/export.md"""

@@ -127,5 +127,8 @@ def validate(path: Path, meta: ModelMetadata, model: torch.nn.Module, faces: Fac
                                 f"{FP32_MAX_VECTOR}")
     elif not rep.nme_change <= max_nme_increase:
         rep.failures.append(f"int8 NME is {100 * rep.nme_change:+.2f}% relative to torch "
-                            f"(allowed +{100 * max_nme_increase:.1f}%)")
+                            f"(allowed +{100 * max_nme_increase:.1f}%) on {rep.faces} faces; "
+                            "calibrate on more of your faces (--calib DIR), check the cost "
+                            "with gv-eval on a held-out split, and accept it with "
+                            "--max-nme-increase F if it is what you want")
     return rep
