@@ -153,3 +153,47 @@ def test_detector_boxes_need_an_exported_model(setup, capsys) -> None:
     assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder),
                  "--boxes", "detector"]) == 2
     assert "exported .onnx/.tflite" in capsys.readouterr().err
+
+
+def test_box_file_reads_names_and_rejects_bad_lines(tmp_path: Path) -> None:
+    from gaussian_vector.data.boxes import read_boxes
+
+    f = tmp_path / "boxes.txt"
+    f.write_text("# name x0 y0 x1 y1\nface_1.jpg 10 20 110 130\nother, 1.5, 2, 3, 4  # ok\n\n")
+    assert read_boxes(f) == {"face_1": (10.0, 20.0, 110.0, 130.0), "other": (1.5, 2.0, 3.0, 4.0)}
+    for bad, msg in (("a 1 2 3", "expected"), ("a 1 2 x 4", "non-numeric"),
+                     ("a 5 5 5 9", "x1 > x0"), ("a 0 0 1 1\na 0 0 2 2", "second box")):
+        f.write_text(bad)
+        with pytest.raises(ValueError, match=msg):
+            read_boxes(f)
+    with pytest.raises(FileNotFoundError, match="box file not found"):
+        read_boxes(tmp_path / "none.txt")
+
+
+def test_box_file_sets_the_crop(setup, capsys) -> None:
+    """Boxes equal to the landmarks' boxes change nothing; shifted boxes move the crop and so
+    the result; a face missing from the file keeps its landmarks' box, and says so."""
+    from gaussian_vector.affine import box_from_landmarks
+    from gaussian_vector.data import read_300w
+
+    tmp, folder = setup
+    samples, _ = read_300w(folder)
+    same, moved = tmp / "same.txt", tmp / "moved.txt"
+    same.write_text("".join(f"{s.name} {' '.join(map(str, box_from_landmarks(s.points)))}\n"
+                            for s in samples))
+    moved.write_text("".join(
+        f"{s.name} {' '.join(map(str, box_from_landmarks(s.points) + [15, 15, 15, 15]))}\n"
+        for s in samples[1:]))
+    runs = {}
+    for name, extra in {"none": [], "same": ["--boxes-file", str(same)],
+                        "moved": ["--boxes-file", str(moved)]}.items():
+        out = tmp / f"bf_{name}.json"
+        assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--json", str(out),
+                     *extra]) == 0
+        runs[name] = json.loads(out.read_text())["per_image_ion"]
+    assert runs["same"] == pytest.approx(runs["none"])
+    assert runs["moved"][0] == pytest.approx(runs["none"][0])  # not in the file
+    assert runs["moved"][1:] != pytest.approx(runs["none"][1:])
+    assert "1 of 5 faces have no box" in capsys.readouterr().err
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder),
+                 "--boxes-file", str(tmp / "missing.txt")]) == 2

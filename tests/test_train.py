@@ -124,3 +124,14 @@ def test_init_from_starts_a_new_run_from_another_checkpoints_weights(faces, tmp_
               init_from=tmp_path / "a/last.pt")
     with pytest.raises(FileNotFoundError):
         train(cfg, tc, faces[:8], faces[8:12], tmp_path / "d", init_from=tmp_path / "nope.pt")
+
+
+def test_gv_train_rejects_a_bad_box_file_before_training(data_root, tmp_path, capsys) -> None:
+    from gaussian_vector.cli.train import main as train_main
+
+    bad = tmp_path / "boxes.txt"
+    bad.write_text("image_1 10 10 5 50\n")
+    assert train_main(["--data", str(data_root), "--boxes-file", str(bad),
+                       "--out", str(tmp_path / "run")]) == 2
+    assert "x1 > x0" in capsys.readouterr().err
+    assert not (tmp_path / "run" / "last.pt").exists()

@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--boxes", choices=("landmarks", "detector"), default="landmarks",
                    help="face boxes: the ground truth's tight box (default), or the bundled "
                    "face detector's (exported models; faces it misses are counted, not scored)")
+    p.add_argument("--boxes-file", type=Path,
+                   help="face boxes to crop with, 'NAME x0 y0 x1 y1' a line (0-based pixels; "
+                   "faces not named there use their landmarks' tight box)")
     p.add_argument("--refine", action="store_true",
                    help="exported models: the runtime's second pass on the box of its own "
                    "first landmarks")
@@ -136,6 +139,20 @@ def main(argv: list[str] | None = None) -> int:
     if not samples:
         print(f"gv-eval: no annotated faces in {args.data} ({summary})", file=sys.stderr)
         return 2
+    if args.boxes_file:
+        if args.boxes == "detector":
+            print("gv-eval: --boxes-file and --boxes detector exclude each other", file=sys.stderr)
+            return 2
+        from ..data.boxes import read_boxes, with_boxes
+
+        try:
+            samples, n_missing = with_boxes(samples, read_boxes(args.boxes_file))
+        except (FileNotFoundError, ValueError) as e:
+            print(f"gv-eval: {e}", file=sys.stderr)
+            return 2
+        if n_missing:
+            print(f"gv-eval: {n_missing} of {len(samples)} faces have no box in "
+                  f"{args.boxes_file}: they use their landmarks' box", file=sys.stderr)
     from ..schemes import get_scheme
 
     scheme = get_scheme(args.points).name
@@ -163,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         scored = [s for s, f in zip(samples, found, strict=True) if f]
         res = evaluate(pred[found], scored, scheme, args.threshold)
         res.update(model=str(model), data=str(args.data), shrink=args.shrink,
-                   boxes=args.boxes, refine=args.refine, missed=missed,
+                   boxes=str(args.boxes_file) if args.boxes_file else args.boxes,
+                   refine=args.refine, missed=missed,
                    beyond_box=not args.no_bbs, skipped=len(summary.skipped),
                    head=config.head,
                    tau=config.tau if args.tau is None else args.tau,

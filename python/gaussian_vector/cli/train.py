@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="run folder (checkpoints, log.jsonl); required "
                    "unless --plot-convergence")
     p.add_argument("--youtube", action="store_true", help="add the YouTube Faces train frames")
+    p.add_argument("--boxes-file", type=Path,
+                   help="face boxes to crop with, 'NAME x0 y0 x1 y1' a line (faces not named "
+                   "there use their landmarks' tight box)")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -125,6 +128,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     train_s, val_s, summary = split_300w(data, youtube=args.youtube)
     logging.info("data: %s (%d train, %d val)", summary, len(train_s), len(val_s))
+    if args.boxes_file:
+        from ..data.boxes import read_boxes, with_boxes
+
+        try:
+            boxes = read_boxes(args.boxes_file)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"gv-train: {e}", file=sys.stderr)
+            return 2
+        train_s, n_train = with_boxes(train_s, boxes)
+        val_s, n_val = with_boxes(val_s, boxes)
+        logging.info("boxes from %s: %d faces without one use their landmarks' box",
+                     args.boxes_file, n_train + n_val)
     if args.limit:
         train_s = train_s[: args.limit]
     mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
