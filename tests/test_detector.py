@@ -102,3 +102,13 @@ def test_blank_and_tiny_images_have_no_face(detector):
 def test_mapping_is_the_fitted_one():
     assert BoxMapping() != LANDMARK_BOX  # calibrated, not the identity placeholder
     assert 0.8 < LANDMARK_BOX.sw < 1.1 and 0.8 < LANDMARK_BOX.sh < 1.1
+
+
+def test_match_box_picks_the_true_face_or_reports_a_miss() -> None:
+    from gaussian_vector.detector.nms import match_box
+
+    truth = np.array([100.0, 100, 200, 200])
+    found = np.array([[0.0, 0, 50, 50], [110, 105, 205, 210], [90, 90, 150, 150]])
+    assert np.array_equal(match_box(truth, found), found[1])
+    assert match_box(truth, found[[0]]) is None  # someone else's face: a miss
+    assert match_box(truth, np.zeros((0, 4))) is None

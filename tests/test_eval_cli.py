@@ -115,16 +115,6 @@ def test_bbs_sweep_rows_match_single_runs(setup) -> None:
     assert main(["--model", str(tmp / "hm.pt"), "--data", str(folder), "--sweep-bbs"]) == 2
 
 
-def test_detected_box_picks_the_true_face_or_reports_a_miss() -> None:
-    from gaussian_vector.evaluate import detected_box
-
-    truth = np.array([100.0, 100, 200, 200])
-    found = np.array([[0.0, 0, 50, 50], [110, 105, 205, 210], [90, 90, 150, 150]])
-    assert np.array_equal(detected_box(found, truth), found[1])
-    assert detected_box(found[[0]], truth) is None  # someone else's face: a miss
-    assert detected_box(np.zeros((0, 4)), truth) is None
-
-
 def test_detector_boxes_through_the_runtime_count_misses(setup, tmp_path: Path) -> None:
     """An exported model with the bundled detector: real faces are found and scored, a blank
     image annotated as a face is reported as missed, not scored."""

@@ -109,22 +109,11 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
     return decode_outputs(o, beyond_box=beyond_box, tau=tau, sigma=sigma), config
 
 
-def detected_box(boxes: np.ndarray, truth: np.ndarray, min_iou: float = 0.3) -> np.ndarray | None:
-    """The detected box (x0, y0, x1, y1) that overlaps the true face box most, or None when
-    none reaches `min_iou` (a missed face: the detector found someone else or nothing)."""
-    from .detector.nms import iou
-
-    if len(boxes) == 0:
-        return None
-    overlap = iou(np.asarray(truth, np.float64), np.asarray(boxes, np.float64))
-    best = int(np.argmax(overlap))
-    return boxes[best] if overlap[best] >= min_iou else None
-
-
 def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, boxes="landmarks",
                       refine=False) -> tuple[np.ndarray, ModelConfig]:
     """Exported models go through the on-device runtime, exactly as a board runs them."""
     from .data.boxes import face_box
+    from .detector.nms import match_box
     from .image import load_image
     from .runtime import Landmarker
 
@@ -134,8 +123,7 @@ def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, boxes="l
     for s in samples:
         box, image = face_box(s, shrink), load_image(s.image)
         if boxes == "detector":
-            found, _ = lm.detector(image)
-            box = detected_box(np.asarray(found, np.float64).reshape(-1, 4), box)
+            box = match_box(box, lm.detector(image)[0])
             if box is None:
                 out.append(np.full((k, 2), np.nan))
                 continue

@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         return sweep(args, samples, scheme)
     results, curves = {}, {}
     t = f"{args.threshold:g}"
+    boxes_label = str(args.boxes_file) if args.boxes_file else args.boxes
     for model in args.model:
         try:
             pred, config = predict(model, samples, shrink=args.shrink,
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         scored = [s for s, f in zip(samples, found, strict=True) if f]
         res = evaluate(pred[found], scored, scheme, args.threshold)
         res.update(model=str(model), data=str(args.data), shrink=args.shrink,
-                   boxes=str(args.boxes_file) if args.boxes_file else args.boxes,
+                   boxes=boxes_label,
                    refine=args.refine, missed=missed,
                    beyond_box=not args.no_bbs, skipped=len(summary.skipped),
                    head=config.head,
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{model}: n={res['n']} ION {res['nme_ion'] * 100:.2f}% IPN "
               f"{res['nme_ipn'] * 100:.2f}% FR@{t} {res[f'fr_{t}'] * 100:.1f}% AUC@{t} "
               f"{res[f'auc_{t}']:.4f}  (shrink {args.shrink:g}, BBS "
-              f"{'off' if args.no_bbs else 'on'}, boxes {args.boxes}"
+              f"{'off' if args.no_bbs else 'on'}, boxes {boxes_label}"
               f"{', refined' if args.refine else ''})")
         if missed:
             print(f"  the detector missed {len(missed)} of {len(samples)} faces (not scored): "

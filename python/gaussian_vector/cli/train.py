@@ -84,8 +84,9 @@ def plot_convergence(runs: dict[str, Path], out: Path) -> None:
     values = []
     for label, run in runs.items():
         recs = read_log(Path(run) / "log.jsonl")
-        values += [100 * r["nme_ion"] for r in recs]
-        ax.plot([r["epoch"] for r in recs], [100 * r["nme_ion"] for r in recs], label=label)
+        ys = [100 * r["nme_ion"] for r in recs]
+        values += ys
+        ax.plot([r["epoch"] for r in recs], ys, label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation NME, inter-ocular (%)")
     if values and max(values) > 3 * min(values):

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import affine
-from .readers import IMAGE_EXTS, Sample
+from .readers import Sample, entry_name
 
 
 def face_box(sample: Sample, shrink: float = 0.0) -> np.ndarray:
@@ -49,8 +49,7 @@ def read_boxes(path: str | Path) -> dict[str, tuple[float, float, float, float]]
         if not np.all(np.isfinite([x0, y0, x1, y1])) or x1 <= x0 or y1 <= y0:
             raise ValueError(f"{where}: box must be finite with x1 > x0 and y1 > y0, got "
                              f"{x0, y0, x1, y1}")
-        name = (Path(line[0]).stem if Path(line[0]).suffix.lower() in IMAGE_EXTS + (".pts",)
-                else line[0])
+        name = entry_name(line[0])
         if name in boxes:
             raise ValueError(f"{where}: a second box for {name!r}")
         boxes[name] = (x0, y0, x1, y1)

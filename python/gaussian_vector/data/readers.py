@@ -157,14 +157,19 @@ def read_300w(
     return samples, summary
 
 
+def entry_name(entry: str) -> str:
+    """A sample name as listed in a file: `name`, or `name.jpg`/`name.pts` with the extension
+    dropped (only image and .pts extensions: names may hold other dots)."""
+    return Path(entry).stem if Path(entry).suffix.lower() in IMAGE_EXTS + (".pts",) else entry
+
+
 def read_name_list(path: str | Path) -> list[str]:
     """A split file: one name per line (extension optional, blank lines and # comments ignored)."""
     out = []
     for line in Path(path).read_text().splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            out.append(Path(line).stem if Path(line).suffix.lower() in IMAGE_EXTS + (".pts",)
-                       else line)
+            out.append(entry_name(line))
     return out
 
 

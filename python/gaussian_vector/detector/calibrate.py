@@ -19,7 +19,7 @@ from ..affine import box_from_landmarks
 from ..data.readers import read_pts
 from ..image import load_image
 from .blazeface import BlazeFace, BoxMapping, fit_mapping
-from .nms import iou
+from .nms import match_box
 
 IMAGE_SUFFIXES = (".jpg", ".png", ".jpeg", ".ppm")
 
@@ -44,12 +44,11 @@ def paired_boxes(detector: BlazeFace, pairs: list[tuple[Path, Path]]):
     det, gt, misses = [], [], 0
     for img, pts in pairs:
         g = box_from_landmarks(read_pts(pts))
-        d = detector.detect(load_image(img))
-        overlap = iou(g, d.boxes) if len(d.scores) else np.zeros(0)
-        if overlap.size == 0 or overlap.max() < 0.3:
+        found = match_box(g, detector.detect(load_image(img)).boxes)
+        if found is None:
             misses += 1
             continue
-        det.append(d.boxes[int(np.argmax(overlap))])
+        det.append(found)
         gt.append(g)
     return np.array(det).reshape(-1, 4), np.array(gt).reshape(-1, 4), misses
 
