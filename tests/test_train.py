@@ -67,6 +67,25 @@ def test_awing_weights_errors_near_the_peaks_more() -> None:
     assert loss_fn(near, b, cfg) == pytest.approx(loss_fn(far, b, cfg).item())
 
 
+def test_awing_weights_vector_errors_near_the_peak_and_its_neighbours_more() -> None:
+    cfg = ModelConfig(head="gv", **TINY)
+    x = torch.zeros(1, 1, 16)
+    x[0, 0, 8] = 4.0  # raised peak
+    x[0, 0, 7] = x[0, 0, 9] = 0.3  # the >= 0.2 region; its dilation reaches 6 and 10
+    y = x.clone()
+    b = {"x": x, "y": y}
+
+    def loss_with_error_at(i: int, w: float) -> float:
+        out = x.clone()
+        out[0, 0, i] += 0.5
+        return loss_fn((out, y), b, cfg, w).item()
+
+    # weighted: 11x inside the dilated region (6..10), 1x outside
+    assert loss_with_error_at(10, 10.0) == pytest.approx(11 * loss_with_error_at(11, 10.0))
+    assert loss_with_error_at(8, 10.0) == pytest.approx(loss_with_error_at(6, 10.0))
+    assert loss_with_error_at(8, 0.0) == pytest.approx(loss_with_error_at(0, 0.0))
+
+
 def test_run_logs_checkpoints_and_resumes(faces, tmp_path) -> None:
     from gaussian_vector import checkpoint
 

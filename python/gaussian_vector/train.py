@@ -39,7 +39,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     threads: int = 0  # 0 = all cores
-    awing_weight: float = 0.0  # heatmap baseline: AWing weight-map factor (paper: 10); 0 = off
+    awing_weight: float = 0.0  # AWing weight-map factor on the targets (paper: 10); 0 = plain MSE
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     device: str = ""  # "" = cuda if available else cpu
     max_steps_per_epoch: int = 0  # 0 = full epochs (tests use a few steps)
@@ -77,17 +77,26 @@ def lr_factor(step: int, total: int, warmup: int, min_ratio: float) -> float:
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * t))
 
 
+def awing_weighted_mse(out: torch.Tensor, target: torch.Tensor, weight: float) -> torch.Tensor:
+    """MSE weighted by AWing's weight map: 1 + `weight` on the region where the target is >= 0.2,
+    dilated by one pixel (3x3 for heatmaps, 3 along a vector); plain MSE when `weight` <= 0."""
+    if weight <= 0:
+        return F.mse_loss(out, target)
+    fg = (target >= 0.2).float()
+    if target.ndim == 4:  # (N, K, H, W) heatmaps
+        mask = F.max_pool2d(fg, 3, stride=1, padding=1)
+    else:  # (N, K, L) vectors
+        mask = F.max_pool1d(fg.flatten(0, -2).unsqueeze(1), 3, stride=1, padding=1).view_as(fg)
+    return ((out - target) ** 2 * (1 + weight * mask)).mean()
+
+
 def loss_fn(out, batch: dict, config: ModelConfig, awing_weight: float = 0.0) -> torch.Tensor:
-    """MSE on vector labels (GV) or on heatmaps (baseline, optionally AWing-weighted)."""
+    """MSE on vector labels (GV) or on heatmaps (baseline), either optionally AWing-weighted."""
     if config.head == "gv":
         x, y = out
-        return F.mse_loss(x, batch["x"]) + F.mse_loss(y, batch["y"])
-    target = batch["heatmap"]
-    if awing_weight <= 0:
-        return F.mse_loss(out, target)
-    # AWing weight map: 1 + w on the 3x3-dilated region where the target is >= 0.2.
-    mask = F.max_pool2d((target >= 0.2).float(), 3, stride=1, padding=1)
-    return ((out - target) ** 2 * (1 + awing_weight * mask)).mean()
+        return (awing_weighted_mse(x, batch["x"], awing_weight)
+                + awing_weighted_mse(y, batch["y"], awing_weight))
+    return awing_weighted_mse(out, batch["heatmap"], awing_weight)
 
 
 def validate(model, config: ModelConfig, val_ds: LandmarkDataset, device) -> dict:

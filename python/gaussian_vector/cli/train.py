@@ -34,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-lr", type=float, default=1e-5)
     p.add_argument("--warmup-epochs", type=float, default=1.0)
     p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--awing", type=float, default=0.0, help="heatmap: AWing weight-map factor "
-                   "(paper 10; 0 = plain MSE)")
+    p.add_argument("--awing", type=float, default=0.0, help="AWing weight-map factor: "
+                   "1 + A on the (dilated) region where the target is >= 0.2, for heatmaps or "
+                   "vector labels (paper 10; 0 = plain MSE)")
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--shift", type=float, default=0.0, help="augmentation: max jitter of the "
                    "crop centre, fraction of its side (puts some landmarks outside the crop)")
