@@ -26,6 +26,7 @@ def test_json_has_the_required_medians_and_both_regimes(tmp_path, capsys):
         assert r["cold_" + key] > 0 if "python" not in key else "cold_" + key not in r
     # ratios are the quotients of the medians reported beside them
     assert r["gv_fp32_over_memcpy"] == pytest.approx(r["gv_fp32_ns"] / r["memcpy_gv_fp32_ns"])
+    assert r["gv_fp32_parabola_ns"] > 0 and r["gv_int8_parabola_ns"] > 0
     assert r["cold_heatmap_over_gv_int8"] == pytest.approx(
         r["cold_heatmap_int8_ns"] / r["cold_gv_int8_ns"])
     assert set(r["targets_met"]) >= {"gv_fp32_over_memcpy", "cold_heatmap_over_gv_fp32",

@@ -64,7 +64,8 @@ def test_json_equals_a_hand_computation(setup) -> None:
 def test_shrink_and_beyond_box_flags_reach_the_decoder(setup) -> None:
     tmp, folder = setup
     runs = {}
-    for name, extra in {"on": [], "off": ["--no-bbs"], "tau": ["--tau", "0.01"]}.items():
+    for name, extra in {"on": [], "off": ["--no-bbs"], "tau": ["--tau", "0.01"],
+                        "parabola": ["--subpixel", "parabola"]}.items():
         out = tmp / f"{name}.json"
         assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.1",
                      "--json", str(out), *extra]) == 0
@@ -73,6 +74,8 @@ def test_shrink_and_beyond_box_flags_reach_the_decoder(setup) -> None:
     assert runs["tau"]["tau"] == 0.01
     # an untrained net peaks at the ends often enough for Beyond Box to move some points
     assert runs["on"]["per_image_ion"] != runs["off"]["per_image_ion"]
+    assert (runs["on"]["subpixel"], runs["parabola"]["subpixel"]) == ("quarter", "parabola")
+    assert runs["on"]["per_image_ion"] != runs["parabola"]["per_image_ion"]
 
 
 def test_several_models_and_the_heatmap_head(setup) -> None:

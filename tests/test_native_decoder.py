@@ -1,5 +1,6 @@
 """The native decoder returns the numpy reference's numbers: float32 and int8/uint8, split and
-packed layouts, batches and single faces, heatmaps, and from several threads at once."""
+packed layouts, batches and single faces, heatmaps, both sub-pixel rules, and from several
+threads at once."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from gaussian_vector import decode as ref
 from gaussian_vector import native
 
 SPECIALS = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-40], dtype=np.float32)
+SUBPIXEL = pytest.mark.parametrize("subpixel", ref.SUBPIXEL_MODES)
 
 
 def gv_like(rng: np.random.Generator, shape: tuple[int, ...], specials: bool = True) -> np.ndarray:
@@ -41,26 +43,38 @@ def assert_same(got: tuple[np.ndarray, np.ndarray], want: tuple[np.ndarray, np.n
     np.testing.assert_array_equal(got[1], want[1])
 
 
+F3 = np.ones((2, 8), np.float32)
+Q3 = np.ones((2, 8), np.int8)
+
+
 def dequantise(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
     return (q.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
 
 
+def zero_point_at(dtype: np.dtype, fraction: float) -> int:
+    """A zero point `fraction` of the way through the integer dtype's range."""
+    info = np.iinfo(dtype)
+    return int(info.min + round(fraction * (info.max - info.min)))
+
+
+@SUBPIXEL
 @pytest.mark.parametrize("seed", range(40))
-def test_vectors_equal_reference_over_many_seeds(seed: int) -> None:
+def test_vectors_equal_reference_over_many_seeds(seed: int, subpixel: str) -> None:
     rng = np.random.default_rng(seed)
     n, k = int(rng.integers(1, 4)), int(rng.integers(1, 80))
     w, h = int(rng.integers(2, 130)), int(rng.integers(2, 130))
     x, y = gv_like(rng, (n, k, w)), gv_like(rng, (n, k, h))
     kw = {"beyond_box": bool(rng.integers(0, 2)), "tau": float(rng.uniform(0.2, 3.0)),
-          "sigma": float(rng.uniform(0.5, 4.0))}
+          "sigma": float(rng.uniform(0.5, 4.0)), "subpixel": subpixel}
     assert_same(native.decode_vectors(x, y, **kw), ref.decode_vectors(x, y, **kw))
     packed = np.ascontiguousarray(np.concatenate([x, y], axis=-1))
     assert_same(native.decode_packed(packed, w, **kw), ref.decode_vectors(x, y, **kw))
 
 
+@SUBPIXEL
 @pytest.mark.parametrize("seed", range(30))
 @pytest.mark.parametrize("dtype", [np.int8, np.uint8])
-def test_int8_equals_dequantise_then_reference(seed: int, dtype: type) -> None:
+def test_int8_equals_dequantise_then_reference(seed: int, dtype: type, subpixel: str) -> None:
     rng = np.random.default_rng(1000 + seed)
     info = np.iinfo(dtype)
     n, k, w, h = 2, int(rng.integers(1, 70)), int(rng.integers(2, 100)), int(rng.integers(2, 100))
@@ -68,7 +82,7 @@ def test_int8_equals_dequantise_then_reference(seed: int, dtype: type) -> None:
     scale = float(rng.choice([1 / 255, 0.0039215, 0.05, 1.7, float(rng.uniform(1e-4, 0.2))]))
     zp = int(rng.integers(info.min, info.max, endpoint=True))
     kw = {"beyond_box": bool(rng.integers(0, 2)), "tau": scale * float(rng.uniform(1, 200)),
-          "sigma": float(rng.uniform(0.5, 4.0))}
+          "sigma": float(rng.uniform(0.5, 4.0)), "subpixel": subpixel}
     real = dequantise(packed, scale, zp)
     want = ref.decode_vectors(real[..., :w], real[..., w:], **kw)
     x, y = np.ascontiguousarray(packed[..., :w]), np.ascontiguousarray(packed[..., w:])
@@ -76,19 +90,28 @@ def test_int8_equals_dequantise_then_reference(seed: int, dtype: type) -> None:
     assert_same(native.decode_packed_int8(packed, w, scale, zp, **kw), want)
 
 
+@SUBPIXEL
 @pytest.mark.parametrize("seed", range(20))
-def test_heatmaps_equal_reference(seed: int) -> None:
+def test_heatmaps_equal_reference(seed: int, subpixel: str) -> None:
     rng = np.random.default_rng(2000 + seed)
     n, k = int(rng.integers(1, 3)), int(rng.integers(1, 20))
     rows, cols = int(rng.integers(1, 70)), int(rng.integers(1, 70))
     hm = gv_like(rng, (n, k, rows * cols)).reshape(n, k, rows, cols)
-    assert_same(native.decode_heatmaps(hm), ref.decode_heatmaps(hm))
+    assert_same(native.decode_heatmaps(hm, subpixel=subpixel),
+                ref.decode_heatmaps(hm, subpixel=subpixel))
+    # A smooth 2-D bump as well: interior peaks on both axes, so the sub-pixel rule is used.
+    r, c = np.arange(rows)[:, None], np.arange(cols)[None, :]
+    cy = rng.uniform(0, rows - 1, size=(n, k, 1, 1))
+    cx = rng.uniform(0, cols - 1, size=(n, k, 1, 1))
+    bump = np.exp(-0.5 * ((r - cy) ** 2 + (c - cx) ** 2) / 4.0).astype(np.float32)
+    assert_same(native.decode_heatmaps(bump, subpixel=subpixel),
+                ref.decode_heatmaps(bump, subpixel=subpixel))
     for dtype in (np.int8, np.uint8):
         info = np.iinfo(dtype)
         q = rng.integers(info.min, info.max, size=hm.shape, endpoint=True, dtype=dtype)
         zp = int(rng.integers(info.min, info.max, endpoint=True))
-        got = native.decode_heatmaps_int8(q, 0.02, zp)
-        assert_same(got, ref.decode_heatmaps(dequantise(q, 0.02, zp)))
+        got = native.decode_heatmaps_int8(q, 0.02, zp, subpixel=subpixel)
+        assert_same(got, ref.decode_heatmaps(dequantise(q, 0.02, zp), subpixel=subpixel))
 
 
 finite32 = st.floats(width=32, allow_nan=True, allow_infinity=True)
@@ -102,28 +125,85 @@ finite32 = st.floats(width=32, allow_nan=True, allow_infinity=True)
     beyond_box=st.booleans(),
     tau=st.floats(0.01, 10.0),
     sigma=st.floats(0.1, 10.0),
+    subpixel=st.sampled_from(ref.SUBPIXEL_MODES),
 )
-def test_vectors_equal_reference_hypothesis(x, data, beyond_box, tau, sigma) -> None:
+def test_vectors_equal_reference_hypothesis(x, data, beyond_box, tau, sigma, subpixel) -> None:
     h = data.draw(st.integers(2, 9))
     y = data.draw(hnp.arrays(np.float32, x.shape[:-1] + (h,), elements=finite32))
-    kw = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma}
+    kw = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma, "subpixel": subpixel}
     assert_same(native.decode_vectors(x, y, **kw), ref.decode_vectors(x, y, **kw))
+
+
+def int8_arrays(min_dims: int, max_dims: int, min_side: int, max_side: int):
+    """int8 or uint8 arrays of the given rank and side ranges."""
+    return hnp.arrays(st.sampled_from([np.int8, np.uint8]),
+                      hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                                       max_side=max_side))
+
+
+QUANT = {"scale": st.floats(1e-6, 1e3), "zp_fraction": st.floats(0, 1),
+         "subpixel": st.sampled_from(ref.SUBPIXEL_MODES)}
+
+
+@settings(max_examples=200, deadline=None)
+@given(q=int8_arrays(2, 3, 2, 12), **QUANT)
+def test_int8_equals_reference_hypothesis(q, scale, zp_fraction, subpixel) -> None:
+    zp = zero_point_at(q.dtype, zp_fraction)
+    real = dequantise(q, scale, zp)
+    kw = {"tau": 100.0 * scale, "sigma": 2.0, "subpixel": subpixel}
+    assert_same(native.decode_vectors_int8(q, q, scale, zp, **kw),
+                ref.decode_vectors(real, real, **kw))
 
 
 @settings(max_examples=200, deadline=None)
 @given(
-    q=hnp.arrays(st.sampled_from([np.int8, np.uint8]),
-                 hnp.array_shapes(min_dims=2, max_dims=3, min_side=2, max_side=12)),
-    scale=st.floats(1e-6, 1e3),
-    zp_fraction=st.floats(0, 1),
+    h=hnp.arrays(np.float32, hnp.array_shapes(min_dims=3, max_dims=4, min_side=1, max_side=9),
+                 elements=finite32),
+    subpixel=st.sampled_from(ref.SUBPIXEL_MODES),
 )
-def test_int8_equals_reference_hypothesis(q, scale, zp_fraction) -> None:
-    info = np.iinfo(q.dtype)
-    zp = int(info.min + round(zp_fraction * (info.max - info.min)))
-    real = dequantise(q, scale, zp)
-    kw = {"tau": 100.0 * scale, "sigma": 2.0}
-    assert_same(native.decode_vectors_int8(q, q, scale, zp, **kw),
-                ref.decode_vectors(real, real, **kw))
+def test_heatmaps_equal_reference_hypothesis(h, subpixel) -> None:
+    assert_same(native.decode_heatmaps(h, subpixel=subpixel),
+                ref.decode_heatmaps(h, subpixel=subpixel))
+
+
+@settings(max_examples=200, deadline=None)
+@given(q=int8_arrays(3, 4, 1, 9), **QUANT)
+def test_int8_heatmaps_equal_reference_hypothesis(q, scale, zp_fraction, subpixel) -> None:
+    zp = zero_point_at(q.dtype, zp_fraction)
+    assert_same(native.decode_heatmaps_int8(q, scale, zp, subpixel=subpixel),
+                ref.decode_heatmaps(dequantise(q, scale, zp), subpixel=subpixel))
+
+
+def test_parabola_recovers_a_sampled_vertex() -> None:
+    j = np.arange(64)
+    for centre in (5.25, 20.7, 20.3):
+        v = (10.0 - (j - centre) ** 2).astype(np.float32)[None]
+        xy, _ = native.decode_vectors(v, v, subpixel="parabola")
+        np.testing.assert_array_equal(xy, np.full((1, 2), centre, np.float32))
+    # The default stays the quarter shift toward the larger neighbour.
+    xy, _ = native.decode_vectors(v, v)
+    np.testing.assert_array_equal(xy, np.full((1, 2), 20.25, np.float32))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: native.decode_vectors(F3, F3, subpixel=s),
+        lambda s: native.decode_vectors_int8(Q3, Q3, 0.1, 0, subpixel=s),
+        lambda s: native.decode_packed(F3, 4, subpixel=s),
+        lambda s: native.decode_packed_int8(Q3, 4, 0.1, 0, subpixel=s),
+        lambda s: native.decode_heatmaps(F3[None], subpixel=s),
+        lambda s: native.decode_heatmaps_int8(Q3[None], 0.1, 0, subpixel=s),
+    ],
+)
+@pytest.mark.parametrize("name", ["xyz", "Quarter", "", None, 2])
+def test_unknown_subpixel_raises_value_error_naming_it(call, name) -> None:
+    with pytest.raises(ValueError, match="subpixel must be one of quarter, parabola") as err:
+        call(name)
+    assert str(err.value) == f"subpixel must be one of quarter, parabola, got {name!r}"
+    with pytest.raises(ValueError) as want:
+        ref.check_subpixel(name)
+    assert str(err.value) == str(want.value)
 
 
 def test_packed_split_batch_and_single_agree() -> None:

@@ -137,6 +137,20 @@ def test_decoder_overrides(oracle_onnx):
     assert not face.outside_box.any()  # without Beyond Box the point sits on the crop edge
 
 
+def test_subpixel_rule_override(oracle_onnx):
+    for use_native in ([False, None] if decoding.native_available() else [False]):
+        lms = {s: Landmarker.from_file(oracle_onnx, subpixel=s, use_native=use_native)
+               for s in ("quarter", "parabola")}
+        quarter, parabola = (lm.detect(IMAGE, BOXES[:1])[0].landmarks for lm in lms.values())
+        cfg = lms["quarter"].config
+        cell = 100.0 * cfg.enlarge / cfg.output_size  # one vector pixel in image pixels
+        moved = np.abs(parabola - quarter).max(axis=1)
+        assert moved.max() > 0  # the rule reaches the decoder ...
+        assert moved.max() <= 0.75 * cell + 1e-3  # ... and stays within the quarter's cell
+    with pytest.raises(ValueError, match="subpixel must be one of"):
+        Landmarker.from_file(oracle_onnx, subpixel="cubic")
+
+
 def test_numpy_fallback_warns_once(oracle_onnx, caplog, monkeypatch):
     monkeypatch.setattr(decoding, "_native", lambda: None)
     monkeypatch.setattr(decoding, "_warned", False)

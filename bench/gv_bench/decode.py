@@ -147,6 +147,11 @@ def measure(rounds: int, round_ms: float, seed: int, cold_mb: float = 0.0) -> di
     items: dict[str, Callable[[int], float]] = {
         "gv_fp32_ns": lambda it: _native.benchmark_vectors(x, y, it),
         "gv_int8_ns": lambda it: _native.benchmark_vectors(xq, yq, it, SCALE, ZERO_POINT),
+        # the optional parabola sub-pixel rule (docs/decoding.md 2b): what it costs per face
+        "gv_fp32_parabola_ns": lambda it: _native.benchmark_vectors(x, y, it,
+                                                                    subpixel="parabola"),
+        "gv_int8_parabola_ns": lambda it: _native.benchmark_vectors(
+            xq, yq, it, SCALE, ZERO_POINT, subpixel="parabola"),
         "heatmap_fp32_ns": lambda it: _native.benchmark_heatmaps(hm, it),
         "heatmap_int8_ns": lambda it: _native.benchmark_heatmaps(hq, it, SCALE, ZERO_POINT),
         "memcpy_gv_fp32_ns": lambda it: _native.benchmark_memcpy(gv_bytes, it),

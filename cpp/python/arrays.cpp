@@ -83,12 +83,21 @@ void check_same_leading(const Tensor& a, const char* a_name, const Tensor& b, co
                 b.shape_str());
 }
 
-gv::VectorParams checked_params(bool beyond_box, double tau, double sigma) {
+gv::Subpixel checked_subpixel(py::handle obj) {
+  if (py::isinstance<py::str>(obj)) {
+    const std::string name = py::cast<std::string>(obj);
+    if (name == "quarter") return gv::Subpixel::quarter;
+    if (name == "parabola") return gv::Subpixel::parabola;
+  }
+  value_error("subpixel must be one of quarter, parabola, got " + std::string(py::repr(obj)));
+}
+
+gv::VectorParams checked_params(bool beyond_box, double tau, double sigma, py::handle subpixel) {
   if (!std::isfinite(sigma) || !(sigma > 0))
     value_error("sigma must be a finite number > 0, got " + number(sigma));
   if (!std::isfinite(tau) || !(tau > 0))
     value_error("tau must be a finite number > 0, got " + number(tau));
-  return gv::VectorParams{beyond_box, tau, sigma};
+  return gv::VectorParams{beyond_box, tau, sigma, checked_subpixel(subpixel)};
 }
 
 gv::Quant checked_quant(const Tensor& t, double scale, long long zero_point) {

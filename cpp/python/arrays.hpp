@@ -40,8 +40,12 @@ Tensor checked_tensor(py::handle obj, const char* name, Accept accept, int min_n
 /// ValueError unless a and b agree on all axes but the last.
 void check_same_leading(const Tensor& a, const char* a_name, const Tensor& b, const char* b_name);
 
-/// Beyond Box parameters, checked: sigma and tau finite and > 0.
-gv::VectorParams checked_params(bool beyond_box, double tau, double sigma);
+/// The sub-pixel rule named by `obj` ("quarter" or "parabola"); anything else is a ValueError
+/// worded like gaussian_vector.decode.check_subpixel.
+gv::Subpixel checked_subpixel(py::handle obj);
+
+/// Beyond Box parameters and the sub-pixel rule, checked: sigma and tau finite and > 0.
+gv::VectorParams checked_params(bool beyond_box, double tau, double sigma, py::handle subpixel);
 
 /// Quantisation parameters, checked against the element type of `t`.
 gv::Quant checked_quant(const Tensor& t, double scale, long long zero_point);

@@ -68,9 +68,8 @@ double bench_memcpy(py::handle a, std::size_t iterations, bool pool) {
 
 template <class T>
 double time_quant_vectors(const Tensor& x, const Tensor& y, std::size_t n, std::size_t w,
-                          std::size_t h, gv::Quant q, std::size_t iterations, float* c, float* s,
-                          std::size_t slots) {
-  const gv::VectorParams params{};
+                          std::size_t h, gv::Quant q, const gv::VectorParams& params,
+                          std::size_t iterations, float* c, float* s, std::size_t slots) {
   const auto* xs = static_cast<const T*>(x.data);
   const auto* ys = static_cast<const T*>(y.data);
   return ns_per_iteration(
@@ -102,11 +101,12 @@ double time_heatmaps(const Tensor& t, std::size_t n, std::size_t rows, std::size
 }
 
 double bench_vectors(py::handle xo, py::handle yo, std::size_t iterations, double scale,
-                     long long zero_point, bool pool) {
+                     long long zero_point, bool pool, py::handle subpixel) {
   const Tensor x = checked_tensor(xo, "x vectors", Accept::any, 2, 2);
   const Tensor y = checked_tensor(yo, "y vectors", Accept::any, 2, 2);
   check_same_leading(x, "x vectors", y, "y vectors");
-  const gv::VectorParams params{};
+  gv::VectorParams params{};
+  params.subpixel = checked_subpixel(subpixel);
   const std::size_t slots = pool_size(x, pool, 2);
   const std::size_t n = x.leading_size(1) / slots, w = x.dim(-1), h = y.dim(-1);
   std::vector<float> coords(2 * n), scores(n);
@@ -124,9 +124,9 @@ double bench_vectors(py::handle xo, py::handle yo, std::size_t iterations, doubl
         slots);
   }
   const gv::Quant q = checked_quant(x, scale, zero_point);
-  if (x.elem == Elem::i8) return time_quant_vectors<std::int8_t>(x, y, n, w, h, q, iterations,
-                                                                   c, s, slots);
-  return time_quant_vectors<std::uint8_t>(x, y, n, w, h, q, iterations, c, s, slots);
+  if (x.elem == Elem::i8)
+    return time_quant_vectors<std::int8_t>(x, y, n, w, h, q, params, iterations, c, s, slots);
+  return time_quant_vectors<std::uint8_t>(x, y, n, w, h, q, params, iterations, c, s, slots);
 }
 
 double bench_heatmaps(py::handle ho, std::size_t iterations, double scale, long long zero_point,
@@ -154,8 +154,9 @@ void add_benchmarks(py::module_& m) {
         "preallocated buffer");
   m.def("benchmark_vectors", &bench_vectors, py::arg("x"), py::arg("y"), py::arg("iterations"),
         py::arg("scale") = 1.0, py::arg("zero_point") = 0, py::arg("pool") = false,
+        py::kw_only(), py::arg("subpixel") = "quarter",
         "ns per decode of split x/y vectors (float32, or int8/uint8 with scale and zero_point); "
-        "pool: decode one slot of the first axis per iteration, in turn");
+        "pool: decode one slot of the first axis per iteration, in turn; subpixel: the rule");
   m.def("benchmark_heatmaps", &bench_heatmaps, py::arg("heatmaps"), py::arg("iterations"),
         py::arg("scale") = 1.0, py::arg("zero_point") = 0, py::arg("pool") = false,
         "ns per decode of heatmaps (float32, or int8/uint8 with scale and zero_point); pool: "

@@ -16,6 +16,13 @@ void check_params(const VectorParams& params) {
   if (!std::isfinite(params.tau) || !(params.tau > 0))
     throw std::invalid_argument("tau must be a finite number > 0, got " +
                                 std::to_string(params.tau));
+  check_subpixel(params.subpixel);
+}
+
+void check_subpixel(Subpixel subpixel) {
+  if (subpixel != Subpixel::quarter && subpixel != Subpixel::parabola)
+    throw std::invalid_argument("subpixel must be Subpixel::quarter or Subpixel::parabola, got " +
+                                std::to_string(static_cast<int>(subpixel)));
 }
 
 // A normal scale keeps every (q - zero_point) * scale distinct and ordered like q, and the

@@ -44,6 +44,23 @@ inline float quarter_shift(std::size_t i, int sign) noexcept {
   return static_cast<float>(static_cast<double>(i) + 0.25 * sign);
 }
 
+/// Vertex of the parabola through (-1, l), (0, p), (1, r) (docs/decoding.md, rule 2b), as the
+/// reference computes it in float64: 0 unless the values bend down (curvature < 0, so NaN gives
+/// 0) and the vertex is finite, else clamped to [-0.5, 0.5]. The library is built with
+/// -ffp-contract=off, so no fused multiply-add changes the rounding on any target.
+inline double parabola_offset(double l, double p, double r) noexcept {
+  const double curvature = l - 2.0 * p + r;
+  if (!(curvature < 0)) return 0.0;
+  const double off = 0.5 * (l - r) / curvature;
+  if (!std::isfinite(off)) return 0.0;
+  return off < -0.5 ? -0.5 : (off > 0.5 ? 0.5 : off);
+}
+
+/// i + offset in double, rounded once to float32 (the reference's idx + offset).
+inline float offset_location(std::size_t i, double offset) noexcept {
+  return static_cast<float>(static_cast<double>(i) + offset);
+}
+
 /// min(a, b) that returns NaN when either is NaN (numpy's np.minimum).
 inline float nan_min(float a, float b) noexcept {
   if (std::isnan(a)) return a;
@@ -54,6 +71,7 @@ inline float nan_min(float a, float b) noexcept {
 /// Beyond Box and end-element constants derived once per call from the parameters.
 struct VectorRules {
   bool beyond_box;
+  bool parabola;  // interior sub-pixel rule: parabola vertex, else the quarter shift
   double tau;
   double two_sigma2;  // 2 sigma^2
   double max_d;       // 3 sigma: the label's support
@@ -61,6 +79,7 @@ struct VectorRules {
 
   explicit VectorRules(const VectorParams& p) noexcept
       : beyond_box(p.beyond_box),
+        parabola(p.subpixel == Subpixel::parabola),
         tau(p.tau),
         two_sigma2(2.0 * p.sigma * p.sigma),
         max_d(3.0 * p.sigma),
@@ -79,7 +98,10 @@ struct VectorRules {
   float locate(const T* v, std::size_t w, std::size_t i, Real real, float* peak) const noexcept {
     const float pk = real(v[i]);
     *peak = pk;
-    if (i > 0 && i + 1 < w) return quarter_shift(i, sign_of_difference(v[i + 1], v[i - 1]));
+    if (i > 0 && i + 1 < w) {
+      if (parabola) return offset_location(i, parabola_offset(real(v[i - 1]), pk, real(v[i + 1])));
+      return quarter_shift(i, sign_of_difference(v[i + 1], v[i - 1]));
+    }
     const bool first = i == 0;
     if (beyond_box && !(static_cast<double>(pk) >= tau)) {
       const double d = beyond_distance(pk);

@@ -30,12 +30,26 @@ std::size_t argmax(const T* v, std::size_t n) {
 
 inline double sgn(double d) { return d > 0 ? 1.0 : (d < 0 ? -1.0 : 0.0); }  // NaN -> 0
 
-/// Location along one float vector (docs/decoding.md rules 1-3).
-inline float locate(const float* v, std::size_t w, bool beyond_box, double tau, double sigma) {
+/// Parabola vertex offset (docs/decoding.md rule 2b), transcribed from the numpy reference:
+/// divide by the curvature where it is negative (else by -1), then keep the result only where
+/// the curvature is negative and the quotient finite, clipped to [-0.5, 0.5].
+inline double parabola(double left, double peak, double right) {
+  const double curvature = left - 2.0 * peak + right;
+  const double off = 0.5 * (left - right) / (curvature < 0 ? curvature : -1.0);
+  if (!(curvature < 0) || !std::isfinite(off)) return 0.0;
+  return std::fmin(std::fmax(off, -0.5), 0.5);
+}
+
+/// Location along one float vector (docs/decoding.md rules 1-3; rule 2b when `use_parabola`).
+inline float locate(const float* v, std::size_t w, bool beyond_box, double tau, double sigma,
+                    bool use_parabola = false) {
   const std::size_t i = argmax(v, w);
   const double g1 = std::exp(-1.0 / (2.0 * sigma * sigma));
   const double peak = v[i];
-  if (i > 0 && i < w - 1) return static_cast<float>(i + 0.25 * sgn(double(v[i + 1]) - v[i - 1]));
+  if (i > 0 && i < w - 1) {
+    if (use_parabola) return static_cast<float>(i + parabola(v[i - 1], peak, v[i + 1]));
+    return static_cast<float>(i + 0.25 * sgn(double(v[i + 1]) - v[i - 1]));
+  }
   if (beyond_box && !(peak >= tau)) {
     double d = 3.0 * sigma;
     if (peak > 0) d = std::fmin(std::sqrt(2.0 * sigma * sigma * std::log(tau / peak)), 3.0 * sigma);
@@ -43,6 +57,33 @@ inline float locate(const float* v, std::size_t w, bool beyond_box, double tau, 
   }
   if (i == 0) return static_cast<float>(0.25 * sgn(double(v[1]) - g1));
   return static_cast<float>((w - 1) + 0.25 * sgn(g1 - double(v[w - 2])));
+}
+
+/// One float heatmap of rows x cols: 2-D argmax, then per axis where the peak is interior the
+/// quarter shift (or with `use_parabola` the vertex) along its row (x) and column (y), float64.
+inline void heatmap(const float* h, std::size_t rows, std::size_t cols, bool use_parabola,
+                    float* xy, float* score) {
+  const std::size_t idx = argmax(h, rows * cols);
+  const std::size_t r = idx / cols, c = idx % cols;
+  double x = c, y = r;
+  if (c > 0 && c < cols - 1)
+    x += use_parabola ? parabola(h[idx - 1], h[idx], h[idx + 1])
+                      : 0.25 * sgn(double(h[idx + 1]) - h[idx - 1]);
+  if (r > 0 && r < rows - 1)
+    y += use_parabola ? parabola(h[idx - cols], h[idx], h[idx + cols])
+                      : 0.25 * sgn(double(h[idx + cols]) - h[idx - cols]);
+  xy[0] = static_cast<float>(x);
+  xy[1] = static_cast<float>(y);
+  *score = h[idx];
+}
+
+/// `count` heatmaps one after another: coords (count x 2) and scores (count) as `heatmap` gives.
+inline void heatmaps(const float* h, std::size_t count, std::size_t rows, std::size_t cols,
+                     bool use_parabola, std::vector<float>& coords, std::vector<float>& scores) {
+  coords.assign(2 * count, 0.0f);
+  scores.assign(count, 0.0f);
+  for (std::size_t k = 0; k < count; ++k)
+    heatmap(h + k * rows * cols, rows, cols, use_parabola, &coords[2 * k], &scores[k]);
 }
 
 /// Random floats: mostly a smooth bump plus noise, sometimes ties, NaN, inf, -0, negatives.

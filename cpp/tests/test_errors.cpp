@@ -19,6 +19,11 @@ GV_TEST(errors_bad_parameters) {
     CHECK_THROWS(gv::decode_vectors(batch, {true, 2.0, bad}, c.data(), s.data()), "sigma");
     CHECK_THROWS(gv::decode_vectors(batch, {true, bad, 2.0}, c.data(), s.data()), "tau");
   }
+  const auto unknown = static_cast<gv::Subpixel>(7);
+  CHECK_THROWS(gv::decode_vectors(batch, {true, 2.0, 2.0, unknown}, c.data(), s.data()),
+               "subpixel");
+  const gv::HeatmapBatch<float> maps{v.data(), 1, 2, 4};
+  CHECK_THROWS(gv::decode_heatmaps(maps, c.data(), s.data(), unknown), "subpixel");
 }
 
 GV_TEST(errors_bad_shapes_and_pointers) {

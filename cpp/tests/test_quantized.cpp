@@ -1,5 +1,6 @@
 // int8/uint8 decoding equals dequantise-then-decode bit for bit (real = float32(q - zp) * scale),
-// on every path, for scales across the whole allowed float32 range.
+// on every path, for scales across the whole allowed float32 range, with either sub-pixel rule;
+// and dequantise-then-decode equals the naive reference.
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -29,7 +30,7 @@ gv::Quant random_quant(gvref::Gen& gen) {
 }
 
 template <class T>
-void check_vectors(std::uint64_t seed) {
+void check_vectors(std::uint64_t seed, gv::Subpixel subpixel) {
   gvref::Gen gen(seed);
   const std::size_t shapes[][3] = {{68, 64, 64}, {3, 2, 2}, {150, 65, 33}, {9, 200, 128}};
   for (const auto& s : shapes)
@@ -39,11 +40,17 @@ void check_vectors(std::uint64_t seed) {
       const gv::Quant quant = random_quant<T>(gen);
       // Beyond Box needs peaks on both sides of tau, so tau follows the scale.
       const double tau = quant.scale * gen.uniform(1.0, 200.0);
-      const gv::VectorParams p{gen.chance(0.7), tau, gen.uniform(0.5, 4.0)};
+      const gv::VectorParams p{gen.chance(0.7), tau, gen.uniform(0.5, 4.0), subpixel};
       const auto real = dequantise(packed, quant);
       std::vector<float> want_c(2 * count), want_s(count);
       gv::decode_vectors(gv::packed_vectors(real.data(), count, w, h), p, want_c.data(),
                          want_s.data(), gv::Isa::scalar);
+      const bool para = subpixel == gv::Subpixel::parabola;
+      for (std::size_t k = 0; k < count; ++k) {
+        const float* xk = &real[k * (w + h)];
+        CHECK_BITS(want_c[2 * k], gvref::locate(xk, w, p.beyond_box, p.tau, p.sigma, para));
+        CHECK_BITS(want_c[2 * k + 1], gvref::locate(xk + w, h, p.beyond_box, p.tau, p.sigma, para));
+      }
       for (gv::Isa isa : gv::supported_isas()) {
         std::vector<float> c(2 * count), sc(count);
         gv::decode_vectors(gv::packed_vectors(packed.data(), count, w, h), quant, p, c.data(),
@@ -55,7 +62,7 @@ void check_vectors(std::uint64_t seed) {
 }
 
 template <class T>
-void check_heatmaps(std::uint64_t seed) {
+void check_heatmaps(std::uint64_t seed, gv::Subpixel subpixel) {
   gvref::Gen gen(seed);
   const std::size_t shapes[][3] = {{5, 64, 64}, {3, 1, 7}, {4, 9, 1}, {130, 5, 6}, {2, 33, 31}};
   for (const auto& s : shapes)
@@ -66,11 +73,16 @@ void check_heatmaps(std::uint64_t seed) {
       const auto real = dequantise(q, quant);
       std::vector<float> want_c(2 * count), want_s(count);
       gv::decode_heatmaps(gv::HeatmapBatch<float>{real.data(), count, rows, cols}, want_c.data(),
-                          want_s.data(), gv::Isa::scalar);
+                          want_s.data(), subpixel, gv::Isa::scalar);
+      std::vector<float> ref_c, ref_s;
+      gvref::heatmaps(real.data(), count, rows, cols, subpixel == gv::Subpixel::parabola, ref_c,
+                      ref_s);
+      for (std::size_t i = 0; i < ref_c.size(); ++i) CHECK_BITS(want_c[i], ref_c[i]);
+      for (std::size_t i = 0; i < ref_s.size(); ++i) CHECK_BITS(want_s[i], ref_s[i]);
       for (gv::Isa isa : gv::supported_isas()) {
         std::vector<float> c(2 * count), sc(count);
         gv::decode_heatmaps(gv::HeatmapBatch<T>{q.data(), count, rows, cols}, quant, c.data(),
-                            sc.data(), isa);
+                            sc.data(), subpixel, isa);
         for (std::size_t i = 0; i < c.size(); ++i) CHECK_BITS(c[i], want_c[i]);
         for (std::size_t i = 0; i < sc.size(); ++i) CHECK_BITS(sc[i], want_s[i]);
       }
@@ -79,7 +91,24 @@ void check_heatmaps(std::uint64_t seed) {
 
 }  // namespace
 
-GV_TEST(int8_vectors_equal_dequantised_float) { check_vectors<std::int8_t>(21); }
-GV_TEST(uint8_vectors_equal_dequantised_float) { check_vectors<std::uint8_t>(22); }
-GV_TEST(int8_heatmaps_equal_dequantised_float) { check_heatmaps<std::int8_t>(23); }
-GV_TEST(uint8_heatmaps_equal_dequantised_float) { check_heatmaps<std::uint8_t>(24); }
+constexpr gv::Subpixel kQuarter = gv::Subpixel::quarter;
+constexpr gv::Subpixel kParabola = gv::Subpixel::parabola;
+
+GV_TEST(int8_vectors_equal_dequantised_float) { check_vectors<std::int8_t>(21, kQuarter); }
+GV_TEST(uint8_vectors_equal_dequantised_float) { check_vectors<std::uint8_t>(22, kQuarter); }
+GV_TEST(int8_heatmaps_equal_dequantised_float) { check_heatmaps<std::int8_t>(23, kQuarter); }
+GV_TEST(uint8_heatmaps_equal_dequantised_float) { check_heatmaps<std::uint8_t>(24, kQuarter); }
+
+// The parabola reads dequantised neighbours (not raw integers): still equal bit for bit.
+GV_TEST(int8_vectors_parabola_equal_dequantised_float) {
+  check_vectors<std::int8_t>(31, kParabola);
+}
+GV_TEST(uint8_vectors_parabola_equal_dequantised_float) {
+  check_vectors<std::uint8_t>(32, kParabola);
+}
+GV_TEST(int8_heatmaps_parabola_equal_dequantised_float) {
+  check_heatmaps<std::int8_t>(33, kParabola);
+}
+GV_TEST(uint8_heatmaps_parabola_equal_dequantised_float) {
+  check_heatmaps<std::uint8_t>(34, kParabola);
+}

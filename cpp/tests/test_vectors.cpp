@@ -1,11 +1,13 @@
 // GV float decoding: known answers for each rule, every path bit-identical to the portable one,
 // the naive reference transcription, packed = split, and batches = one by one.
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "gv/decode.hpp"
 #include "harness.hpp"
 #include "reference.hpp"
+#include "rules.hpp"
 
 namespace {
 
@@ -42,6 +44,48 @@ GV_TEST(vectors_interior_quarter_shift) {
   CHECK_BITS(loc_x({0.1f, 0.7f, 1.0f, 0.5f, 0.1f}), 1.75f);   // left neighbour larger
   CHECK_BITS(loc_x({0.1f, 0.5f, 1.0f, 0.5f, 0.1f}), 2.0f);    // equal: no shift
   CHECK_BITS(loc_x({0.1f, gvref::kNaN, 1.0f, 0.5f}), 2.0f);   // NaN neighbour: no shift
+}
+
+GV_TEST(vectors_parabola_recovers_a_sampled_vertex) {
+  gv::VectorParams p{};
+  p.subpixel = gv::Subpixel::parabola;
+  for (double centre : {20.3, 20.7, 5.25, 33.1}) {
+    std::vector<float> v(64);
+    for (std::size_t j = 0; j < v.size(); ++j)
+      v[j] = static_cast<float>(10.0 - (j - centre) * (j - centre));
+    CHECK_BITS(loc_x(v, p), static_cast<float>(centre));
+  }
+  // Both neighbours equal: the vertex is the peak itself. One neighbour equal to the peak
+  // cannot be on its left (the first maximum wins), so on the right it gives +0.5 exactly.
+  CHECK_BITS(loc_x({0.1f, 0.5f, 1.0f, 0.5f, 0.1f}, p), 2.0f);
+  CHECK_BITS(loc_x({0.0f, 1.0f, 1.0f}, p), 1.5f);
+  // End peaks keep their rules: quarter shift against g1, or Beyond Box.
+  const gv::VectorParams q{};
+  for (bool bb : {false, true}) {
+    gv::VectorParams pb{bb, 2.0, 2.0, gv::Subpixel::parabola};
+    gv::VectorParams qb{bb, 2.0, 2.0, gv::Subpixel::quarter};
+    CHECK_BITS(loc_x({1.0f, 0.9f, 0.1f, 0.0f}, pb), loc_x({1.0f, 0.9f, 0.1f, 0.0f}, qb));
+    CHECK_BITS(loc_x({0.0f, 0.1f, 0.5f, 1.0f}, pb), loc_x({0.0f, 0.1f, 0.5f, 1.0f}, qb));
+  }
+  CHECK_BITS(loc_x({0.1f, 0.5f, 1.0f, 0.7f, 0.1f}, q), 2.25f);  // the default is still quarter
+}
+
+GV_TEST(vectors_parabola_flat_or_upward_gives_no_offset) {
+  // The rule itself: no downward bend (flat, upward, NaN) or a vertex that is not finite: 0.
+  CHECK(gv::detail::parabola_offset(1.0, 1.0, 1.0) == 0.0);
+  CHECK(gv::detail::parabola_offset(2.0, 1.0, 3.0) == 0.0);
+  CHECK(gv::detail::parabola_offset(0.0, 1.0, 2.0) == 0.0);
+  CHECK(gv::detail::parabola_offset(std::nan(""), 1.0, 0.5) == 0.0);
+  CHECK(gv::detail::parabola_offset(0.0, INFINITY, INFINITY) == 0.0);
+  CHECK(gv::detail::parabola_offset(-INFINITY, 1.0, 0.0) == 0.0);
+  CHECK(gv::detail::parabola_offset(0.0, 1.0, 0.5) == 0.5 * -0.5 / -1.5);
+  // Through the decoder: a NaN neighbour, an infinite peak with an infinite neighbour, and a
+  // peak next to -inf all leave the peak where it is.
+  gv::VectorParams p{};
+  p.subpixel = gv::Subpixel::parabola;
+  CHECK_BITS(loc_x({0.1f, gvref::kNaN, 1.0f, 0.5f}, p), 2.0f);
+  CHECK_BITS(loc_x({0.0f, gvref::kInf, gvref::kInf, 0.0f}, p), 1.0f);
+  CHECK_BITS(loc_x({0.0f, -gvref::kInf, 1.0f, 0.5f}, p), 2.0f);
 }
 
 GV_TEST(vectors_end_element_uses_g1) {
@@ -88,8 +132,10 @@ GV_TEST(vectors_score_is_min_of_peaks) {
   CHECK_BITS(decode_split(y, x, 1, 4, 3, {}).scores[0], 0.8f);
 }
 
-GV_TEST(vectors_all_paths_bit_identical_and_match_reference) {
-  gvref::Gen gen(7);
+namespace {
+
+void check_all_paths_match_reference(gv::Subpixel subpixel, std::uint64_t seed) {
+  gvref::Gen gen(seed);
   const std::size_t sizes[][3] = {{68, 64, 64}, {300, 64, 64}, {5, 2, 2},  {17, 3, 130},
                                   {40, 65, 63}, {2, 200, 7},   {129, 128, 128}};
   for (const auto& s : sizes)
@@ -102,19 +148,34 @@ GV_TEST(vectors_all_paths_bit_identical_and_match_reference) {
         x.insert(x.end(), vx.begin(), vx.end());
         y.insert(y.end(), vy.begin(), vy.end());
       }
-      const gv::VectorParams p{gen.chance(0.7), gen.uniform(0.2, 3.0), gen.uniform(0.5, 4.0)};
+      const gv::VectorParams p{gen.chance(0.7), gen.uniform(0.2, 3.0), gen.uniform(0.5, 4.0),
+                               subpixel};
+      const bool para = subpixel == gv::Subpixel::parabola;
       const Out base = decode_split(x, y, count, w, h, p, gv::Isa::scalar);
       for (gv::Isa isa : gv::supported_isas()) expect_same(decode_split(x, y, count, w, h, p, isa), base);
       for (std::size_t k = 0; k < count; ++k) {
-        CHECK_BITS(base.coords[2 * k], gvref::locate(&x[k * w], w, p.beyond_box, p.tau, p.sigma));
+        CHECK_BITS(base.coords[2 * k],
+                   gvref::locate(&x[k * w], w, p.beyond_box, p.tau, p.sigma, para));
         CHECK_BITS(base.coords[2 * k + 1],
-                   gvref::locate(&y[k * h], h, p.beyond_box, p.tau, p.sigma));
+                   gvref::locate(&y[k * h], h, p.beyond_box, p.tau, p.sigma, para));
       }
     }
 }
 
-GV_TEST(vectors_packed_equals_split_and_batch_equals_single) {
-  gvref::Gen gen(11);
+}  // namespace
+
+GV_TEST(vectors_all_paths_bit_identical_and_match_reference) {
+  check_all_paths_match_reference(gv::Subpixel::quarter, 7);
+}
+
+GV_TEST(vectors_parabola_all_paths_bit_identical_and_match_reference) {
+  check_all_paths_match_reference(gv::Subpixel::parabola, 8);
+}
+
+namespace {
+
+void check_packed_and_single(gv::Subpixel subpixel, std::uint64_t seed) {
+  gvref::Gen gen(seed);
   const std::size_t count = 2 * 68 + 3, w = 64, h = 48;
   std::vector<float> x, y, packed;
   for (std::size_t k = 0; k < count; ++k) {
@@ -125,7 +186,8 @@ GV_TEST(vectors_packed_equals_split_and_batch_equals_single) {
     packed.insert(packed.end(), vx.begin(), vx.end());
     packed.insert(packed.end(), vy.begin(), vy.end());
   }
-  const gv::VectorParams p{};
+  gv::VectorParams p{};
+  p.subpixel = subpixel;
   const Out split = decode_split(x, y, count, w, h, p);
   for (gv::Isa isa : gv::supported_isas()) {
     Out pk{std::vector<float>(2 * count), std::vector<float>(count)};
@@ -141,6 +203,13 @@ GV_TEST(vectors_packed_equals_split_and_batch_equals_single) {
     CHECK_BITS(one.coords[1], split.coords[2 * k + 1]);
     CHECK_BITS(one.scores[0], split.scores[k]);
   }
+}
+
+}  // namespace
+
+GV_TEST(vectors_packed_equals_split_and_batch_equals_single) {
+  check_packed_and_single(gv::Subpixel::quarter, 11);
+  check_packed_and_single(gv::Subpixel::parabola, 12);
 }
 
 GV_TEST(vectors_empty_batch_is_a_no_op) {

@@ -15,6 +15,29 @@ from ._checks import float_array, positive
 DEFAULT_TAU = 2.0
 DEFAULT_SIGMA = 2.0
 
+#: Sub-pixel rules for an interior peak: the paper's quarter-pixel shift toward the larger
+#: neighbour, or the vertex of the parabola through the peak and its two neighbours.
+SUBPIXEL_MODES = ("quarter", "parabola")
+
+
+def check_subpixel(subpixel: str) -> str:
+    """`subpixel` if it names a sub-pixel rule, else a ValueError listing them."""
+    if subpixel not in SUBPIXEL_MODES:
+        raise ValueError(f"subpixel must be one of {', '.join(SUBPIXEL_MODES)}, got {subpixel!r}")
+    return subpixel
+
+
+def parabola_offset(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Vertex of the parabola through (-1, left), (0, peak), (1, right), in float64, clipped to
+    [-0.5, 0.5]; 0 where the three values do not bend down (curvature >= 0, NaN) or the vertex
+    is not finite (docs/decoding.md, rule 2b)."""
+    left, peak, right = (np.asarray(a, dtype=np.float64) for a in (left, peak, right))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        curvature = left - 2.0 * peak + right
+        off = 0.5 * (left - right) / np.where(curvature < 0, curvature, -1.0)
+    ok = (curvature < 0) & np.isfinite(off)
+    return np.where(ok, np.clip(np.where(ok, off, 0.0), -0.5, 0.5), 0.0)
+
 
 def decode_vector_axis(
     v: np.ndarray,
@@ -22,8 +45,10 @@ def decode_vector_axis(
     beyond_box: bool = True,
     tau: float = DEFAULT_TAU,
     sigma: float = DEFAULT_SIGMA,
+    subpixel: str = "quarter",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode vectors `(..., w)` along their last axis into `(locations, peaks)`, both `(...)`."""
+    check_subpixel(subpixel)
     v = float_array("vector", v, min_ndim=1, last_min=2)
     # numpy float64 scalars: a denormal sigma gives inf/0 as in C++ doubles, not ZeroDivisionError
     tau = np.float64(positive("tau", tau))
@@ -41,7 +66,12 @@ def decode_vector_axis(
     right = np.take_along_axis(v, np.clip(idx + 1, 0, w - 1)[..., None], axis=-1)[..., 0]
     left = np.where(idx == 0, g1, left)
     right = np.where(idx == w - 1, g1, right)
-    loc = idx + 0.25 * np.sign(np.nan_to_num(right - left, nan=0.0))
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, no shift
+        shift = 0.25 * np.sign(np.nan_to_num(right - left, nan=0.0))
+    if subpixel == "parabola":
+        interior = (idx > 0) & (idx < w - 1)
+        shift = np.where(interior, parabola_offset(left, peak, right), shift)
+    loc = idx + shift
     if beyond_box:
         at_end = (idx == 0) | (idx == w - 1)
         outside = at_end & ~(peak >= tau)
@@ -60,19 +90,22 @@ def decode_vectors(
     beyond_box: bool = True,
     tau: float = DEFAULT_TAU,
     sigma: float = DEFAULT_SIGMA,
+    subpixel: str = "quarter",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode x-vectors `(..., K, W)` and y-vectors `(..., K, H)`.
 
     Returns coordinates `(..., K, 2)` (x, y) and scores `(..., K)` = min of the two peaks.
     """
+    check_subpixel(subpixel)
     x = float_array("x vectors", x, min_ndim=2, last_min=2)
     y = float_array("y vectors", y, min_ndim=2, last_min=2)
     if x.shape[:-1] != y.shape[:-1]:
         raise ValueError(
             f"x and y vectors must agree on all but the last axis, got {x.shape} and {y.shape}"
         )
-    lx, px = decode_vector_axis(x, beyond_box=beyond_box, tau=tau, sigma=sigma)
-    ly, py = decode_vector_axis(y, beyond_box=beyond_box, tau=tau, sigma=sigma)
+    kw = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma, "subpixel": subpixel}
+    lx, px = decode_vector_axis(x, **kw)
+    ly, py = decode_vector_axis(y, **kw)
     return np.stack([lx, ly], axis=-1), np.minimum(px, py)
 
 
@@ -84,11 +117,13 @@ def split_packed(vectors: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarra
     return vectors[..., :width], vectors[..., width:]
 
 
-def decode_heatmaps(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Decode heatmaps `(..., K, H, W)`: 2-D argmax plus the quarter-pixel shift (interior only).
+def decode_heatmaps(h: np.ndarray, *, subpixel: str = "quarter") -> tuple[np.ndarray, np.ndarray]:
+    """Decode heatmaps `(..., K, H, W)`: 2-D argmax plus the quarter-pixel shift (interior only),
+    or with `subpixel="parabola"` the parabola vertex along the peak's row and column.
 
     Returns coordinates `(..., K, 2)` (x, y) and scores `(..., K)` = the peak values.
     """
+    check_subpixel(subpixel)
     h = float_array("heatmaps", h, min_ndim=3, last_min=1)
     hh, ww = h.shape[-2:]
     if hh < 1:
@@ -104,8 +139,15 @@ def decode_heatmaps(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         cc = np.clip(cc, 0, ww - 1)
         return np.take_along_axis(h.reshape(flat.shape), (rr * ww + cc)[..., None], axis=-1)[..., 0]
 
-    dx = np.where((c > 0) & (c < ww - 1), np.sign(at(r, c + 1) - at(r, c - 1)), 0.0)
-    dy = np.where((r > 0) & (r < hh - 1), np.sign(at(r + 1, c) - at(r - 1, c)), 0.0)
-    x = c + 0.25 * np.nan_to_num(dx)
-    y = r + 0.25 * np.nan_to_num(dy)
+    inx = (c > 0) & (c < ww - 1)
+    iny = (r > 0) & (r < hh - 1)
+    if subpixel == "parabola":
+        x = c + np.where(inx, parabola_offset(at(r, c - 1), peak, at(r, c + 1)), 0.0)
+        y = r + np.where(iny, parabola_offset(at(r - 1, c), peak, at(r + 1, c)), 0.0)
+    else:
+        with np.errstate(invalid="ignore"):  # inf - inf: NaN, no shift
+            dx = np.where(inx, np.sign(at(r, c + 1) - at(r, c - 1)), 0.0)
+            dy = np.where(iny, np.sign(at(r + 1, c) - at(r - 1, c)), 0.0)
+        x = c + 0.25 * np.nan_to_num(dx)
+        y = r + 0.25 * np.nan_to_num(dy)
     return np.stack([x, y], axis=-1).astype(np.float32), peak.astype(np.float32)

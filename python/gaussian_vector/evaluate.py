@@ -15,7 +15,7 @@ import numpy as np
 from . import metrics
 from .config import ModelConfig
 from .data.readers import Sample
-from .decode import decode_heatmaps, decode_vectors
+from .decode import check_subpixel, decode_heatmaps, decode_vectors
 from .preprocess import to_image_coords
 
 EXPORTED_SUFFIXES = (".onnx", ".tflite")
@@ -71,34 +71,37 @@ def infer_torch(model, config: ModelConfig, samples: list[Sample], *, shrink: fl
 
 
 def decode_outputs(o: Outputs, *, beyond_box: bool = True, tau: float | None = None,
-                   sigma: float | None = None) -> np.ndarray:
+                   sigma: float | None = None, subpixel: str = "quarter") -> np.ndarray:
     """Outputs -> landmarks in image coordinates (N, K, 2)."""
     cfg = o.config
     if o.heatmaps is not None:
-        hm_xy, _ = decode_heatmaps(o.heatmaps)
+        hm_xy, _ = decode_heatmaps(o.heatmaps, subpixel=subpixel)
     else:
         hm_xy, _ = decode_vectors(o.x, o.y, beyond_box=beyond_box,
                                   tau=cfg.tau if tau is None else tau,
-                                  sigma=cfg.sigma if sigma is None else sigma)
+                                  sigma=cfg.sigma if sigma is None else sigma,
+                                  subpixel=subpixel)
     return np.stack([to_image_coords(hm_xy[i], o.affines[i], cfg) for i in range(len(hm_xy))])
 
 
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
             beyond_box: bool = True, tau: float | None = None, sigma: float | None = None,
             progress: bool = False, boxes: str = "landmarks",
-            refine: bool = False) -> tuple[np.ndarray, ModelConfig]:
+            refine: bool = False, subpixel: str = "quarter") -> tuple[np.ndarray, ModelConfig]:
     """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model
     (.onnx/.tflite, through `gaussian_vector.runtime`), plus the model's config.
 
     `boxes`: "landmarks" (the tight box of the ground truth, shrunk by `shrink`) or "detector"
     (exported models: the bundled face detector, as a board runs; a face it misses gets NaN
     rows). `refine`: exported models, the runtime's second pass on its own landmarks' box.
+    `subpixel`: the decoder's interior-peak rule, "quarter" (the paper's) or "parabola".
     """
+    check_subpixel(subpixel)
     if boxes not in ("landmarks", "detector"):
         raise ValueError(f"boxes must be 'landmarks' or 'detector', got {boxes!r}")
     if Path(str(model_path)).suffix.lower() in EXPORTED_SUFFIXES:
         return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma,
-                                 boxes=boxes, refine=refine)
+                                 boxes=boxes, refine=refine, subpixel=subpixel)
     if boxes == "detector" or refine:
         raise ValueError("detector boxes and --refine run through the on-device runtime: "
                          f"give an exported .onnx/.tflite model, not {model_path}")
@@ -106,18 +109,20 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
 
     model, config, _ = load(model_path)
     o = infer_torch(model, config, samples, shrink=shrink, progress=progress)
-    return decode_outputs(o, beyond_box=beyond_box, tau=tau, sigma=sigma), config
+    return decode_outputs(o, beyond_box=beyond_box, tau=tau, sigma=sigma,
+                          subpixel=subpixel), config
 
 
 def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, boxes="landmarks",
-                      refine=False) -> tuple[np.ndarray, ModelConfig]:
+                      refine=False, subpixel="quarter") -> tuple[np.ndarray, ModelConfig]:
     """Exported models go through the on-device runtime, exactly as a board runs them."""
     from .data.boxes import face_box
     from .detector.nms import match_box
     from .image import load_image
     from .runtime import Landmarker
 
-    lm = Landmarker.from_file(path, beyond_box=beyond_box, tau=tau, sigma=sigma)
+    lm = Landmarker.from_file(path, beyond_box=beyond_box, tau=tau, sigma=sigma,
+                              subpixel=subpixel)
     k = lm.config.num_landmarks
     out = []
     for s in samples:

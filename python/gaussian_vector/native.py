@@ -47,13 +47,16 @@ def decode_vectors(
     beyond_box: bool = True,
     tau: float = DEFAULT_TAU,
     sigma: float = DEFAULT_SIGMA,
+    subpixel: str = "quarter",
 ) -> Decoded:
     """Decode float32 x-vectors `(..., K, W)` and y-vectors `(..., K, H)`.
 
     Returns coordinates `(..., K, 2)` (x, y; vector pixels, 0-based pixel centres) and scores
-    `(..., K)` = min of the two peaks, both float32.
+    `(..., K)` = min of the two peaks, both float32. `subpixel` is the rule for an interior
+    peak: "quarter" (the paper's quarter-pixel shift toward the larger neighbour) or "parabola"
+    (the vertex of the parabola through the peak and its neighbours; docs/decoding.md rule 2b).
     """
-    return _native.decode_vectors(x, y, beyond_box, tau, sigma)
+    return _native.decode_vectors(x, y, beyond_box, tau, sigma, subpixel=subpixel)
 
 
 def decode_vectors_int8(
@@ -65,13 +68,18 @@ def decode_vectors_int8(
     beyond_box: bool = True,
     tau: float = DEFAULT_TAU,
     sigma: float = DEFAULT_SIGMA,
+    subpixel: str = "quarter",
 ) -> Decoded:
     """Decode quantised vectors: x `(..., K, W)` and y `(..., K, H)`, both int8 or both uint8.
 
     `scale` (> 0) and `zero_point` (in the dtype's range) give real = (q - zero_point) * scale;
-    `tau` is in real units. Returns float32 coordinates `(..., K, 2)` and scores `(..., K)`.
+    `tau` is in real units; `subpixel` is "quarter" (paper) or "parabola" (vertex of the
+    parabola through the peak and its neighbours, on the real values; docs/decoding.md rule 2b).
+    Returns float32 coordinates `(..., K, 2)` and scores `(..., K)`.
     """
-    return _native.decode_vectors_int8(x, y, scale, zero_point, beyond_box, tau, sigma)
+    return _native.decode_vectors_int8(
+        x, y, scale, zero_point, beyond_box, tau, sigma, subpixel=subpixel
+    )
 
 
 def decode_packed(
@@ -81,10 +89,13 @@ def decode_packed(
     beyond_box: bool = True,
     tau: float = DEFAULT_TAU,
     sigma: float = DEFAULT_SIGMA,
+    subpixel: str = "quarter",
 ) -> Decoded:
     """Decode the exported layout: float32 `(..., K, W + H)`, the x-vector (length `width` = W)
-    first, then the y-vector. Same results as splitting and calling `decode_vectors`."""
-    return _native.decode_packed(vectors, width, beyond_box, tau, sigma)
+    first, then the y-vector. Same results as splitting and calling `decode_vectors`; `subpixel`
+    is "quarter" (paper) or "parabola" (vertex of the parabola through the peak and its
+    neighbours; docs/decoding.md rule 2b)."""
+    return _native.decode_packed(vectors, width, beyond_box, tau, sigma, subpixel=subpixel)
 
 
 def decode_packed_int8(
@@ -96,22 +107,31 @@ def decode_packed_int8(
     beyond_box: bool = True,
     tau: float = DEFAULT_TAU,
     sigma: float = DEFAULT_SIGMA,
+    subpixel: str = "quarter",
 ) -> Decoded:
-    """Decode the exported layout `(..., K, W + H)` as int8 or uint8 with scale and zero point."""
+    """Decode the exported layout `(..., K, W + H)` as int8 or uint8 with scale and zero point;
+    `subpixel` is "quarter" (paper) or "parabola" (vertex of the parabola through the peak and
+    its neighbours; docs/decoding.md rule 2b)."""
     return _native.decode_packed_int8(
-        vectors, width, scale, zero_point, beyond_box, tau, sigma
+        vectors, width, scale, zero_point, beyond_box, tau, sigma, subpixel=subpixel
     )
 
 
-def decode_heatmaps(heatmaps: np.ndarray) -> Decoded:
-    """Decode float32 heatmaps `(..., K, H, W)` (the baseline): 2-D argmax plus the quarter-pixel
-    shift on interior peaks. Returns coordinates `(..., K, 2)` and peak scores `(..., K)`."""
-    return _native.decode_heatmaps(heatmaps)
+def decode_heatmaps(heatmaps: np.ndarray, *, subpixel: str = "quarter") -> Decoded:
+    """Decode float32 heatmaps `(..., K, H, W)` (the baseline): 2-D argmax plus, on each axis
+    where the peak is interior, the `subpixel` rule along its row (x) and column (y): "quarter"
+    (paper) or "parabola" (vertex of the parabola through the peak and its neighbours;
+    docs/decoding.md rule 2b). Returns coordinates `(..., K, 2)` and peak scores `(..., K)`."""
+    return _native.decode_heatmaps(heatmaps, subpixel=subpixel)
 
 
-def decode_heatmaps_int8(heatmaps: np.ndarray, scale: float, zero_point: int) -> Decoded:
-    """Decode int8 or uint8 heatmaps `(..., K, H, W)` with scale and zero point."""
-    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point)
+def decode_heatmaps_int8(
+    heatmaps: np.ndarray, scale: float, zero_point: int, *, subpixel: str = "quarter"
+) -> Decoded:
+    """Decode int8 or uint8 heatmaps `(..., K, H, W)` with scale and zero point; `subpixel` is
+    "quarter" (paper) or "parabola" (vertex of the parabola through the peak and its
+    neighbours; docs/decoding.md rule 2b)."""
+    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, subpixel=subpixel)
 
 
 def isa() -> str:

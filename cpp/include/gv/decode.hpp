@@ -15,11 +15,21 @@
 
 namespace gv {
 
-/// Beyond Box parameters (docs/decoding.md, rule 3). Paper Table 6: tau = sigma = 2.
+/// Sub-pixel rule for an interior peak i (0 < i < n - 1; end peaks keep their own rules).
+///  quarter:  i + 0.25 * sign(v[i+1] - v[i-1]), the paper's shift toward the larger neighbour
+///            (docs/decoding.md, rule 2).
+///  parabola: i + the vertex of the parabola through (-1, v[i-1]), (0, v[i]), (1, v[i+1]), in
+///            float64 and clamped to [-0.5, 0.5]; 0 where the three real values do not bend down
+///            or the vertex is not finite (rule 2b). Same numbers as gaussian_vector.decode.
+enum class Subpixel { quarter, parabola };
+
+/// Beyond Box parameters (docs/decoding.md, rule 3; paper Table 6: tau = sigma = 2) and the
+/// sub-pixel rule for interior peaks.
 struct VectorParams {
   bool beyond_box = true;
   double tau = 2.0;
   double sigma = 2.0;
+  Subpixel subpixel = Subpixel::quarter;
 };
 
 /// Affine quantisation of an int8/uint8 tensor: real = (q - zero_point) * scale, in float32.
@@ -75,12 +85,16 @@ void decode_vectors(const VectorBatch<std::uint8_t>& batch, Quant quant,
                     const VectorParams& params, float* coords, float* scores,
                     Isa isa = Isa::automatic);
 
+/// Heatmaps: 2-D argmax, then `subpixel` applied per axis along the peak's row (x) and column
+/// (y) where the peak is interior on that axis; an axis where it lies on the edge gets no shift.
 void decode_heatmaps(const HeatmapBatch<float>& batch, float* coords, float* scores,
-                     Isa isa = Isa::automatic);
+                     Subpixel subpixel = Subpixel::quarter, Isa isa = Isa::automatic);
 void decode_heatmaps(const HeatmapBatch<std::int8_t>& batch, Quant quant, float* coords,
-                     float* scores, Isa isa = Isa::automatic);
+                     float* scores, Subpixel subpixel = Subpixel::quarter,
+                     Isa isa = Isa::automatic);
 void decode_heatmaps(const HeatmapBatch<std::uint8_t>& batch, Quant quant, float* coords,
-                     float* scores, Isa isa = Isa::automatic);
+                     float* scores, Subpixel subpixel = Subpixel::quarter,
+                     Isa isa = Isa::automatic);
 
 /// The first index of the maximum of v[0..n) (NaN never wins; 0 when nothing beats -inf),
 /// computed by the chosen path. Exposed for tests and benchmarks; n >= 1.
@@ -90,6 +104,7 @@ std::size_t argmax(const std::uint8_t* v, std::size_t n, Isa isa = Isa::automati
 
 /// Throws std::invalid_argument naming the problem unless the parameters are valid.
 void check_params(const VectorParams& params);
+void check_subpixel(Subpixel subpixel);
 template <class T>
 void check_quant(Quant quant);
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..decode import SUBPIXEL_MODES
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gv-eval", description=__doc__)
@@ -38,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="exported models: the runtime's second pass on the box of its own "
                    "first landmarks")
     p.add_argument("--no-bbs", action="store_true", help="GV: decode without Beyond Box")
+    p.add_argument("--subpixel", choices=SUBPIXEL_MODES, default="quarter",
+                   help="sub-pixel rule for an interior peak: the paper's quarter-pixel shift "
+                   "(default) or the vertex of the parabola through the peak and its neighbours")
     p.add_argument("--tau", type=float, help="Beyond Box tau (default: the model's)")
     p.add_argument("--sigma", type=float, help="Beyond Box sigma (default: the model's)")
     p.add_argument("--threshold", type=float, default=0.1, help="FR/AUC/CED threshold")
@@ -166,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             pred, config = predict(model, samples, shrink=args.shrink,
                                    beyond_box=not args.no_bbs, tau=args.tau, sigma=args.sigma,
                                    progress=sys.stderr.isatty(), boxes=args.boxes,
-                                   refine=args.refine)
+                                   refine=args.refine, subpixel=args.subpixel)
         except (FileNotFoundError, ValueError) as e:
             print(f"gv-eval: {e}", file=sys.stderr)
             return 2
@@ -183,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         res.update(model=str(model), data=str(args.data), shrink=args.shrink,
                    boxes=boxes_label,
                    refine=args.refine, missed=missed,
-                   beyond_box=not args.no_bbs, skipped=len(summary.skipped),
+                   beyond_box=not args.no_bbs, subpixel=args.subpixel,
+                   skipped=len(summary.skipped),
                    head=config.head,
                    tau=config.tau if args.tau is None else args.tau,
                    sigma=config.sigma if args.sigma is None else args.sigma,
@@ -193,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{model}: n={res['n']} ION {res['nme_ion'] * 100:.2f}% IPN "
               f"{res['nme_ipn'] * 100:.2f}% FR@{t} {res[f'fr_{t}'] * 100:.1f}% AUC@{t} "
               f"{res[f'auc_{t}']:.4f}  (shrink {args.shrink:g}, BBS "
-              f"{'off' if args.no_bbs else 'on'}, boxes {boxes_label}"
+              f"{'off' if args.no_bbs else 'on'}, {args.subpixel}, boxes {boxes_label}"
               f"{', refined' if args.refine else ''})")
         if missed:
             print(f"  the detector missed {len(missed)} of {len(samples)} faces (not scored): "

@@ -26,6 +26,7 @@ class DecodeParams:
     tau: float
     sigma: float
     beyond_box: bool = True
+    subpixel: str = "quarter"  # or "parabola" (docs/decoding.md rule 2b)
 
 
 def _native():
@@ -82,12 +83,14 @@ def _decode_numpy(out, params, scale, zero_point):
         v = (v - np.float32(zero_point)) * np.float32(scale)
     x, y = reference.split_packed(v, params.width)
     return reference.decode_vectors(
-        x, y, beyond_box=params.beyond_box, tau=params.tau, sigma=params.sigma
+        x, y, beyond_box=params.beyond_box, tau=params.tau, sigma=params.sigma,
+        subpixel=params.subpixel,
     )
 
 
 def _decode_native(native, out, params, scale, zero_point):
-    kwargs = {"beyond_box": params.beyond_box, "tau": params.tau, "sigma": params.sigma}
+    kwargs = {"beyond_box": params.beyond_box, "tau": params.tau, "sigma": params.sigma,
+              "subpixel": params.subpixel}
     if out.dtype.kind in "iu":  # int8/uint8 straight from the interpreter, not dequantised
         xy, peaks = native.decode_packed_int8(
             out, params.width, float(scale), int(zero_point), **kwargs
@@ -104,15 +107,19 @@ def decode_heatmap_output(
     zero_point: int | None = None,
     *,
     use_native: bool | None = None,
+    subpixel: str = "quarter",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Heatmap-baseline output (N, K, H, W) -> coordinates (N, K, 2) and peaks (N, K)."""
+    reference.check_subpixel(subpixel)
     out = np.ascontiguousarray(out)
     native = _native() if use_native in (None, True) else None
     if native is not None:
         if out.dtype.kind in "iu":
-            xy, peaks = native.decode_heatmaps_int8(out, float(scale), int(zero_point))
+            xy, peaks = native.decode_heatmaps_int8(out, float(scale), int(zero_point),
+                                                    subpixel=subpixel)
         else:
-            xy, peaks = native.decode_heatmaps(out.astype(np.float32, copy=False))
+            xy, peaks = native.decode_heatmaps(out.astype(np.float32, copy=False),
+                                               subpixel=subpixel)
         return np.asarray(xy, np.float32), np.asarray(peaks, np.float32)
     if use_native:
         raise ImportError("gaussian_vector.native is not installed")
@@ -120,4 +127,4 @@ def decode_heatmap_output(
     v = out.astype(np.float32)
     if out.dtype.kind in "iu":
         v = (v - np.float32(zero_point)) * np.float32(scale)
-    return reference.decode_heatmaps(v)
+    return reference.decode_heatmaps(v, subpixel=subpixel)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..affine import box_from_landmarks
+from ..decode import check_subpixel
 from ..image import as_rgb, load_image
 from ..metadata import GV_LAYOUT, HEATMAP_LAYOUT, ModelMetadata
 from ..preprocess import crop_face, to_image_coords
@@ -102,6 +103,7 @@ class Landmarker:
         beyond_box: bool = True,
         tau: float | None = None,
         sigma: float | None = None,
+        subpixel: str = "quarter",
         kernels: str = "default",
     ) -> None:
         self.backend, self.metadata, self.path = backend, metadata, path
@@ -115,6 +117,7 @@ class Landmarker:
             tau=self.config.tau if tau is None else float(tau),
             sigma=self.config.sigma if sigma is None else float(sigma),
             beyond_box=bool(beyond_box),
+            subpixel=check_subpixel(subpixel),
         )
         self.timing = Timing()
         self._check_contract()
@@ -135,6 +138,7 @@ class Landmarker:
         beyond_box: bool = True,
         tau: float | None = None,
         sigma: float | None = None,
+        subpixel: str = "quarter",
         kernels: str = "default",
     ) -> Landmarker:
         """Load an exported model (.tflite or .onnx; None or a shipped name like 'default').
@@ -144,7 +148,8 @@ class Landmarker:
         naming the library unless `cpu_fallback` is set. `providers`: ONNX Runtime execution
         providers. `detector`: a callable image -> (boxes (M, 4), scores (M,)); by default the
         bundled BlazeFace, loaded on first use. `use_native=False` forces the numpy decoder.
-        `beyond_box`, `tau`, `sigma` override the decoder's settings from the metadata.
+        `beyond_box`, `tau`, `sigma` override the decoder's settings from the metadata;
+        `subpixel` picks the interior-peak rule: 'quarter' (the paper's) or 'parabola'.
         `kernels` ('default', 'builtin', 'reference') picks the TFLite kernel set, for the
         model and the bundled detector alike (reference: for emulators; see docs/runtime.md).
         """
@@ -163,7 +168,7 @@ class Landmarker:
         )
         return cls(backend, metadata, p, detector=detector, threads=threads,
                    use_native=use_native, beyond_box=beyond_box, tau=tau, sigma=sigma,
-                   kernels=kernels)
+                   subpixel=subpixel, kernels=kernels)
 
     # ------------------------------------------------------------------ contract checks
     def _check_contract(self) -> None:
@@ -305,7 +310,8 @@ class Landmarker:
         scale, zp = self._quant("output")
         if cfg.head == "gv":
             return decode_packed(out, self.decode_params, scale, zp, use_native=self._use_native)
-        return decode_heatmap_output(out, scale, zp, use_native=self._use_native)
+        return decode_heatmap_output(out, scale, zp, use_native=self._use_native,
+                                     subpixel=self.decode_params.subpixel)
 
     def describe(self) -> dict:
         """What runs where: for logs and `gv-infer --json`."""
