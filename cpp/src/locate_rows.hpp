@@ -8,8 +8,8 @@
 namespace gv {
 namespace detail {
 
-template <class T, class Real, class Argmax>
-inline void locate_rows_with(const T* base, std::size_t rows, std::size_t len, std::size_t stride,
+template <bool kParabola, class T, class Real, class Argmax>
+inline void locate_rows_rule(const T* base, std::size_t rows, std::size_t len, std::size_t stride,
                              const VectorRules& rules, Real real, float* coord,
                              std::size_t coord_stride, float* peak, Argmax argmax) noexcept {
   constexpr std::size_t kGroup = 16;
@@ -19,8 +19,21 @@ inline void locate_rows_with(const T* base, std::size_t rows, std::size_t len, s
     const T* b = base + r0 * stride;
     for (std::size_t r = 0; r < n; ++r) idx[r] = argmax(b + r * stride, len);
     for (std::size_t r = 0; r < n; ++r)
-      coord[(r0 + r) * coord_stride] = rules.locate(b + r * stride, len, idx[r], real, peak + r0 + r);
+      coord[(r0 + r) * coord_stride] =
+          rules.template locate<kParabola>(b + r * stride, len, idx[r], real, peak + r0 + r);
   }
+}
+
+/// One test of the sub-pixel rule per call, not per row.
+template <class T, class Real, class Argmax>
+inline void locate_rows_with(const T* base, std::size_t rows, std::size_t len, std::size_t stride,
+                             const VectorRules& rules, Real real, float* coord,
+                             std::size_t coord_stride, float* peak, Argmax argmax) noexcept {
+  if (rules.parabola)
+    locate_rows_rule<true>(base, rows, len, stride, rules, real, coord, coord_stride, peak, argmax);
+  else
+    locate_rows_rule<false>(base, rows, len, stride, rules, real, coord, coord_stride, peak,
+                            argmax);
 }
 
 /// The RowsLocate body for element type T: float reals as they are, integers dequantised.

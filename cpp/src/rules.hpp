@@ -93,14 +93,17 @@ struct VectorRules {
     return d < max_d ? d : max_d;
   }
 
-  /// Location of one vector v[0..w) whose argmax is i; writes the real peak value.
-  template <class T, class Real>
+  /// Location of one vector v[0..w) whose argmax is i; writes the real peak value. The interior
+  /// rule is a template argument, so the row loop is compiled once per rule with no test inside.
+  template <bool kParabola, class T, class Real>
   float locate(const T* v, std::size_t w, std::size_t i, Real real, float* peak) const noexcept {
     const float pk = real(v[i]);
     *peak = pk;
     if (i > 0 && i + 1 < w) {
-      if (parabola) return offset_location(i, parabola_offset(real(v[i - 1]), pk, real(v[i + 1])));
-      return quarter_shift(i, sign_of_difference(v[i + 1], v[i - 1]));
+      if constexpr (kParabola)
+        return offset_location(i, parabola_offset(real(v[i - 1]), pk, real(v[i + 1])));
+      else
+        return quarter_shift(i, sign_of_difference(v[i + 1], v[i - 1]));
     }
     const bool first = i == 0;
     if (beyond_box && !(static_cast<double>(pk) >= tau)) {
