@@ -127,7 +127,7 @@ PYBIND11_MODULE(_native, m) {
         return decode_split(x, y, Accept::f32, beyond_box, tau, sigma, subpixel, 1.0, 0);
       },
       py::arg("x"), py::arg("y"), py::arg("beyond_box") = true, py::arg("tau") = 2.0,
-      py::arg("sigma") = 2.0, py::kw_only(), py::arg("subpixel") = "quarter",
+      py::arg("sigma") = 2.0, py::arg("subpixel") = "quarter",
       "float32 x (..., K, W) and y (..., K, H) -> (coords (..., K, 2), scores (..., K))");
   m.def(
       "decode_vectors_int8",
@@ -137,7 +137,7 @@ PYBIND11_MODULE(_native, m) {
                             zero_point);
       },
       py::arg("x"), py::arg("y"), py::arg("scale"), py::arg("zero_point"),
-      py::arg("beyond_box") = true, py::arg("tau") = 2.0, py::arg("sigma") = 2.0, py::kw_only(),
+      py::arg("beyond_box") = true, py::arg("tau") = 2.0, py::arg("sigma") = 2.0,
       py::arg("subpixel") = "quarter",
       "int8/uint8 x and y with real = (q - zero_point) * scale -> (coords, scores)");
   m.def(
@@ -147,7 +147,7 @@ PYBIND11_MODULE(_native, m) {
         return decode_packed(v, width, Accept::f32, beyond_box, tau, sigma, subpixel, 1.0, 0);
       },
       py::arg("vectors"), py::arg("width"), py::arg("beyond_box") = true, py::arg("tau") = 2.0,
-      py::arg("sigma") = 2.0, py::kw_only(), py::arg("subpixel") = "quarter",
+      py::arg("sigma") = 2.0, py::arg("subpixel") = "quarter",
       "float32 (..., K, W + H), x first -> (coords, scores)");
   m.def(
       "decode_packed_int8",
@@ -157,7 +157,7 @@ PYBIND11_MODULE(_native, m) {
                              scale, zero_point);
       },
       py::arg("vectors"), py::arg("width"), py::arg("scale"), py::arg("zero_point"),
-      py::arg("beyond_box") = true, py::arg("tau") = 2.0, py::arg("sigma") = 2.0, py::kw_only(),
+      py::arg("beyond_box") = true, py::arg("tau") = 2.0, py::arg("sigma") = 2.0,
       py::arg("subpixel") = "quarter",
       "int8/uint8 (..., K, W + H), x first -> (coords, scores)");
   m.def(
@@ -165,14 +165,14 @@ PYBIND11_MODULE(_native, m) {
       [](py::handle h, py::handle subpixel) {
         return decode_heatmaps(h, Accept::f32, subpixel, 1.0, 0);
       },
-      py::arg("heatmaps"), py::kw_only(), py::arg("subpixel") = "quarter",
+      py::arg("heatmaps"), py::arg("subpixel") = "quarter",
       "float32 (..., K, H, W) -> (coords (..., K, 2), scores (..., K))");
   m.def(
       "decode_heatmaps_int8",
       [](py::handle h, double scale, long long zero_point, py::handle subpixel) {
         return decode_heatmaps(h, Accept::int8_or_uint8, subpixel, scale, zero_point);
       },
-      py::arg("heatmaps"), py::arg("scale"), py::arg("zero_point"), py::kw_only(),
+      py::arg("heatmaps"), py::arg("scale"), py::arg("zero_point"),
       py::arg("subpixel") = "quarter",
       "int8/uint8 (..., K, H, W) -> (coords, scores)");
 

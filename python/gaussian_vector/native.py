@@ -56,7 +56,7 @@ def decode_vectors(
     peak: "quarter" (the paper's quarter-pixel shift toward the larger neighbour) or "parabola"
     (the vertex of the parabola through the peak and its neighbours; docs/decoding.md rule 2b).
     """
-    return _native.decode_vectors(x, y, beyond_box, tau, sigma, subpixel=subpixel)
+    return _native.decode_vectors(x, y, beyond_box, tau, sigma, subpixel)
 
 
 def decode_vectors_int8(
@@ -78,7 +78,7 @@ def decode_vectors_int8(
     Returns float32 coordinates `(..., K, 2)` and scores `(..., K)`.
     """
     return _native.decode_vectors_int8(
-        x, y, scale, zero_point, beyond_box, tau, sigma, subpixel=subpixel
+        x, y, scale, zero_point, beyond_box, tau, sigma, subpixel
     )
 
 
@@ -95,7 +95,7 @@ def decode_packed(
     first, then the y-vector. Same results as splitting and calling `decode_vectors`; `subpixel`
     is "quarter" (paper) or "parabola" (vertex of the parabola through the peak and its
     neighbours; docs/decoding.md rule 2b)."""
-    return _native.decode_packed(vectors, width, beyond_box, tau, sigma, subpixel=subpixel)
+    return _native.decode_packed(vectors, width, beyond_box, tau, sigma, subpixel)
 
 
 def decode_packed_int8(
@@ -113,7 +113,7 @@ def decode_packed_int8(
     `subpixel` is "quarter" (paper) or "parabola" (vertex of the parabola through the peak and
     its neighbours; docs/decoding.md rule 2b)."""
     return _native.decode_packed_int8(
-        vectors, width, scale, zero_point, beyond_box, tau, sigma, subpixel=subpixel
+        vectors, width, scale, zero_point, beyond_box, tau, sigma, subpixel
     )
 
 
@@ -122,7 +122,7 @@ def decode_heatmaps(heatmaps: np.ndarray, *, subpixel: str = "quarter") -> Decod
     where the peak is interior, the `subpixel` rule along its row (x) and column (y): "quarter"
     (paper) or "parabola" (vertex of the parabola through the peak and its neighbours;
     docs/decoding.md rule 2b). Returns coordinates `(..., K, 2)` and peak scores `(..., K)`."""
-    return _native.decode_heatmaps(heatmaps, subpixel=subpixel)
+    return _native.decode_heatmaps(heatmaps, subpixel)
 
 
 def decode_heatmaps_int8(
@@ -131,7 +131,7 @@ def decode_heatmaps_int8(
     """Decode int8 or uint8 heatmaps `(..., K, H, W)` with scale and zero point; `subpixel` is
     "quarter" (paper) or "parabola" (vertex of the parabola through the peak and its
     neighbours; docs/decoding.md rule 2b)."""
-    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, subpixel=subpixel)
+    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, subpixel)
 
 
 def isa() -> str:
