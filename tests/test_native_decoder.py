@@ -250,3 +250,4 @@ def test_outputs_are_new_writable_arrays() -> None:
 def test_isa_names() -> None:
     assert native.isa() in native.supported_isas()
     assert "scalar" in native.supported_isas()
+    assert set(native.supported_isas()) <= {"scalar", "sse41", "avx2", "avx512", "neon"}

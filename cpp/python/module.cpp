@@ -177,7 +177,8 @@ PYBIND11_MODULE(_native, m) {
       "int8/uint8 (..., K, H, W) -> (coords, scores)");
 
   m.def("isa", [] { return gv::isa_name(gv::automatic_isa()); },
-        "The argmax path in use (scalar, sse41, avx2 or neon; GV_DECODE_ISA may force one).");
+        "The argmax path in use (scalar, sse41, avx2, avx512 or neon; GV_DECODE_ISA may force "
+        "one).");
   m.def(
       "supported_isas",
       [] {

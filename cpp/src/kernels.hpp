@@ -48,6 +48,7 @@ const Kernels& scalar_kernels() noexcept;
 #define GV_HAVE_X86_KERNELS 1
 const Kernels& sse41_kernels() noexcept;
 const Kernels& avx2_kernels() noexcept;
+const Kernels& avx512_kernels() noexcept;
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #define GV_HAVE_NEON_KERNELS 1

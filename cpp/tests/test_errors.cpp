@@ -78,9 +78,10 @@ GV_TEST(errors_outputs_untouched_on_error) {
 GV_TEST(errors_isa_names) {
   CHECK(gv::parse_isa("scalar") == gv::Isa::scalar);
   CHECK(gv::parse_isa("neon") == gv::Isa::neon);
+  CHECK(gv::parse_isa("avx512") == gv::Isa::avx512);
   CHECK_THROWS(gv::parse_isa("mmx"), "unknown isa");
   CHECK(gv::isa_supported(gv::Isa::scalar));
   std::vector<float> v(4, 0.0f);
-  for (gv::Isa isa : {gv::Isa::sse41, gv::Isa::avx2, gv::Isa::neon})
+  for (gv::Isa isa : {gv::Isa::sse41, gv::Isa::avx2, gv::Isa::avx512, gv::Isa::neon})
     if (!gv::isa_supported(isa)) CHECK_THROWS(gv::argmax(v.data(), 4, isa), "not available");
 }

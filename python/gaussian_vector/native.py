@@ -135,8 +135,8 @@ def decode_heatmaps_int8(
 
 
 def isa() -> str:
-    """The argmax path in use: "scalar", "sse41", "avx2" or "neon" (GV_DECODE_ISA can force one
-    at import time; all paths give identical results)."""
+    """The argmax path in use: "scalar", "sse41", "avx2", "avx512" or "neon" (GV_DECODE_ISA can
+    force one at import time; all paths give identical results)."""
     return _native.isa()
 
 

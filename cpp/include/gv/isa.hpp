@@ -2,7 +2,8 @@
 //
 // Every path returns exactly the same indices (the first maximum; NaN never wins), so the
 // choice only changes speed. `Isa::automatic` picks the best path this CPU supports, unless the
-// environment variable GV_DECODE_ISA names another one (scalar, sse41, avx2, neon), read once.
+// environment variable GV_DECODE_ISA names another one (scalar, sse41, avx2, avx512, neon), read
+// once.
 #pragma once
 
 #include <vector>
@@ -14,10 +15,11 @@ enum class Isa {
   scalar,     ///< portable C++ the compiler may vectorise; always available
   sse41,      ///< x86-64 with SSE4.1
   avx2,       ///< x86-64 with AVX2
+  avx512,     ///< x86-64 with AVX-512F/BW: float GV vectors in 512-bit registers, rest as avx2
   neon,       ///< aarch64 Advanced SIMD
 };
 
-/// Lower-case name of a path ("automatic", "scalar", "sse41", "avx2", "neon").
+/// Lower-case name of a path ("automatic", "scalar", "sse41", "avx2", "avx512", "neon").
 const char* isa_name(Isa isa) noexcept;
 
 /// True when `isa` was compiled in and this CPU can run it (`automatic` is always supported).

@@ -1,0 +1,111 @@
+// The AVX-512 argmax path (x86-64), float32 only: a GV vector (a row of exactly 64 floats) is
+// four 512-bit registers, reduced in one pass and searched with compares straight into mask
+// registers. Other float rows (heatmaps) scan with the 256-bit traits of the AVX2 path: a 512-bit
+// general scan was as fast on heatmaps in cache but 3-16% slower on heatmaps read from DRAM
+// (same-process A/B on a Zen 4 EPYC). int8/uint8 are the AVX2 kernels: an AVX-512BW byte path
+// was slower (GV int8 +3%, heatmap int8 +35%). Compiled through a target pragma (not a -m
+// flag), so only the functions below use it; isa.cpp checks the CPU and the OS (XCR0) first.
+#include "kernels.hpp"
+
+#ifdef GV_HAVE_X86_KERNELS
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "rules.hpp"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw")
+// GCC 12's 512-bit intrinsics pass _mm512_undefined_ps() (a self-initialised variable) as the
+// unused merge operand, which -Wmaybe-uninitialized reports wherever they inline (GCC bug 105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include "argmax_simd.hpp"
+#include "argmax_f32x8.hpp"
+
+namespace gv {
+namespace detail {
+namespace {
+
+// One 64-float chunk in 512-bit registers (16 floats each).
+struct Chunk16 {
+  using Vec = __m512;
+  // VMAXPS returns its second operand when either is NaN.
+  static Vec max_keep(Vec a, Vec acc) { return _mm512_max_ps(a, acc); }
+  // Halve down to 128 bits (cheaper than 512-bit shuffles where those are split in two), then
+  // broadcast the lane.
+  static Vec splat_max(Vec m) {
+    const __m256 h = _mm256_max_ps(
+        _mm512_castps512_ps256(m),
+        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(m), 1)));
+    __m128 q = _mm_max_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    q = _mm_max_ps(q, _mm_shuffle_ps(q, q, _MM_SHUFFLE(1, 0, 3, 2)));
+    q = _mm_max_ps(q, _mm_shuffle_ps(q, q, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm512_broadcastss_ps(q);
+  }
+  static __mmask16 eq(const float* p, Vec b) {
+    return _mm512_cmp_ps_mask(_mm512_loadu_ps(p), b, _CMP_EQ_OQ);
+  }
+  // The four 16-bit compare masks joined in mask registers (KUNPCKWD, KUNPCKDQ): element i is
+  // bit i, with no packing or lane permutes.
+  static std::uint64_t eq_mask64(const float* p, Vec b) {
+    const __mmask32 lo = _mm512_kunpackw(eq(p + 16, b), eq(p, b));
+    const __mmask32 hi = _mm512_kunpackw(eq(p + 48, b), eq(p + 32, b));
+    return _cvtmask64_u64(_mm512_kunpackd(hi, lo));
+  }
+  // Two max chains seeded with -inf (so a NaN is always the dropped operand), one splat, four
+  // compares; the first index of the maximum, 0 when nothing beats -inf.
+  static std::size_t argmax(const float* p) {
+    const Vec seed = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+    const Vec a = max_keep(_mm512_loadu_ps(p + 32), max_keep(_mm512_loadu_ps(p), seed));
+    const Vec b = max_keep(_mm512_loadu_ps(p + 48), max_keep(_mm512_loadu_ps(p + 16), seed));
+    const Vec m = splat_max(max_keep(b, a));
+    if (!(_mm512_cvtss_f32(m) > -std::numeric_limits<float>::infinity())) return 0;
+    return static_cast<std::size_t>(__builtin_ctzll(eq_mask64(p, m)));
+  }
+};
+
+struct F32 : F32x8 {
+  static std::size_t argmax_chunk(const T* p) { return Chunk16::argmax(p); }
+};
+
+}  // namespace
+}  // namespace detail
+}  // namespace gv
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+#endif
+
+// Defined after the pragma ends: building the table must not itself need AVX-512. The float
+// kernels are template instances defined under the pragma, and carry its target.
+namespace gv {
+namespace detail {
+
+const Kernels& avx512_kernels() noexcept {
+  static const Kernels k = [] {
+    Kernels t = avx2_kernels();
+    t.isa = Isa::avx512;
+    t.f32 = &simd::argmax_rows<F32>;
+    t.locate_f32 = &simd::locate_rows<F32>;
+    return t;
+  }();
+  return k;
+}
+
+}  // namespace detail
+}  // namespace gv
+
+#endif  // GV_HAVE_X86_KERNELS
