@@ -184,6 +184,12 @@ def test_model_describes_itself(oracle_onnx):
     d = Landmarker.from_file(oracle_onnx).describe()
     assert d["interpreter"] == "onnxruntime" and d["num_landmarks"] == 5
     assert d["cpu_ops"] is None and d["delegated"] is False
+    assert d["decoder"] == {"subpixel": "quarter", "native": decoding.native_available(),
+                            "beyond_box": True, "tau": 2.0, "sigma": 2.0}
+    d = Landmarker.from_file(oracle_onnx, subpixel="parabola", beyond_box=False, tau=1.5,
+                             use_native=False).describe()
+    assert d["decoder"] == {"subpixel": "parabola", "native": False, "beyond_box": False,
+                            "tau": 1.5, "sigma": 2.0}
 
 
 def test_input_layout_mismatch_is_refused(tmp_path):

@@ -20,7 +20,7 @@ from ..decode import check_subpixel
 from ..image import as_rgb, load_image
 from ..metadata import GV_LAYOUT, HEATMAP_LAYOUT, ModelMetadata
 from ..preprocess import crop_face, to_image_coords
-from .decoding import DecodeParams, decode_heatmap_output, decode_packed
+from .decoding import DecodeParams, decode_heatmap_output, decode_packed, native_available
 from .delegates import DelegateSpec
 from .errors import BoxError, ModelError, NoFaceError
 from .inputs import InputEncoder
@@ -327,4 +327,14 @@ class Landmarker:
             "output": {"dtype": self.backend.output.dtype.name},
             "head": self.config.head,
             "num_landmarks": self.config.num_landmarks,
+            "decoder": self._describe_decoder(),
         }
+
+    def _describe_decoder(self) -> dict:
+        """How outputs become landmarks: the rules in use and which implementation runs them."""
+        p = self.decode_params
+        d: dict = {"subpixel": p.subpixel,
+                   "native": self._use_native is not False and native_available()}
+        if self.config.head == "gv":
+            d.update(beyond_box=p.beyond_box, tau=p.tau, sigma=p.sigma)
+        return d
