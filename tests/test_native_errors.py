@@ -4,6 +4,10 @@ raises ValueError."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -124,3 +128,24 @@ def test_fuzz_binding_never_crashes(a, b_same, width, sigma, scale, zp) -> None:
         want = ref.decode_vectors(a, a, sigma=sigma)
         assert_equal(got[0], want[0])
         assert_equal(got[1], want[1])
+
+
+def import_native_with_isa(name: str) -> str:
+    """stdout of a fresh interpreter importing gaussian_vector.native with GV_DECODE_ISA=name:
+    'W <message>' when the import warns, else 'isa <path in use>'."""
+    code = ("import warnings; warnings.simplefilter('error')\n"
+            "try:\n    import gaussian_vector.native as n; print('isa', n.isa())\n"
+            "except RuntimeWarning as w: print('W', w)")
+    env = {**os.environ, "GV_DECODE_ISA": name}
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("name", ["avx9000", "neon_or_sse"])
+def test_an_isa_name_that_cannot_run_warns_on_import(name: str) -> None:
+    out = import_native_with_isa(name)
+    assert out.startswith("W ") and repr(name) in out and "decoding with" in out
+
+
+def test_a_supported_isa_name_is_used_without_a_warning() -> None:
+    assert import_native_with_isa("scalar") == "isa scalar"

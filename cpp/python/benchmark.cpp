@@ -58,7 +58,7 @@ double bench_memcpy(py::handle a, std::size_t iterations, bool pool) {
   const Tensor t = checked_tensor(a, "array", Accept::any, 1, 1);
   const std::size_t slots = pool_size(t, pool, 1);
   const std::size_t bytes = static_cast<std::size_t>(t.array.nbytes()) / slots;
-  // 64-byte aligned like numpy's data, so the copy is not penalised by a misaligned target.
+  // A 64-byte aligned target, so the copy is not penalised by a misaligned destination.
   std::vector<unsigned char> buffer(bytes + 64);
   unsigned char* dst = buffer.data() + (64 - reinterpret_cast<std::uintptr_t>(buffer.data()) % 64);
   const auto* src = static_cast<const unsigned char*>(t.data);

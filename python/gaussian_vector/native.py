@@ -13,6 +13,9 @@ it decodes, and calls are safe from any number of threads. See docs/native.md.
 
 from __future__ import annotations
 
+import os
+import warnings
+
 import numpy as np
 
 from .decode import DEFAULT_SIGMA, DEFAULT_TAU
@@ -25,6 +28,20 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
         "package from source with `pip install .` (needs CMake >= 3.18 and a C++17 compiler), "
         "or use the numpy reference gaussian_vector.decode. Cause: " + str(exc)
     ) from exc
+
+
+def _warn_about_ignored_isa() -> None:
+    """GV_DECODE_ISA naming a path this build or CPU cannot run is ignored by the C++ side (a
+    decoder must not fail to load over an environment variable); say so instead of silently."""
+    wanted = os.environ.get("GV_DECODE_ISA", "")
+    if wanted and wanted != _native.isa():
+        warnings.warn(
+            f"GV_DECODE_ISA={wanted!r} is not a path this build and CPU can run "
+            f"({', '.join(_native.supported_isas())}): decoding with {_native.isa()!r}",
+            RuntimeWarning, stacklevel=3)
+
+
+_warn_about_ignored_isa()
 
 __all__ = [
     "decode_heatmaps",
