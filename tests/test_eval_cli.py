@@ -115,6 +115,18 @@ def test_bbs_sweep_rows_match_single_runs(setup) -> None:
     assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.3",
                  "--tau", "1", "--sigma", "2", "--json", str(single)]) == 0
     assert rows[1]["nme_ion"] == pytest.approx(json.loads(single.read_text())["nme_ion"])
+    # the sweep decodes with the sub-pixel rule it is given, as a single run does
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.3",
+                 "--sweep-bbs", "--taus", "1", "--sigmas", "2", "--subpixel", "parabola",
+                 "--json", str(out)]) == 0
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.3",
+                 "--tau", "1", "--sigma", "2", "--subpixel", "parabola",
+                 "--json", str(single)]) == 0
+    swept = json.loads(out.read_text())
+    assert swept["subpixel"] == "parabola"
+    assert swept["rows"][1]["nme_ion"] == pytest.approx(
+        json.loads(single.read_text())["nme_ion"])
+    assert swept["rows"][1]["nme_ion"] != rows[1]["nme_ion"]
     assert main(["--model", str(tmp / "hm.pt"), "--data", str(folder), "--sweep-bbs"]) == 2
 
 

@@ -137,15 +137,16 @@ def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, boxes="l
 
 
 def sweep_beyond_box(o: Outputs, samples: list[Sample], taus: list[float],
-                     sigmas: list[float], scheme: str = "300w68") -> list[dict]:
+                     sigmas: list[float], scheme: str = "300w68",
+                     subpixel: str = "quarter") -> list[dict]:
     """ION NME for every (tau, sigma) Beyond Box setting plus BBS off, from one network pass."""
     gt = np.stack([s.points for s in samples])
+    off = decode_outputs(o, beyond_box=False, subpixel=subpixel)
     rows = [{"beyond_box": False, "tau": None, "sigma": None,
-             "nme_ion": float(metrics.nme_per_image(decode_outputs(o, beyond_box=False), gt,
-                                                    scheme).mean())}]
+             "nme_ion": float(metrics.nme_per_image(off, gt, scheme).mean())}]
     for tau in taus:
         for sigma in sigmas:
-            pred = decode_outputs(o, beyond_box=True, tau=tau, sigma=sigma)
+            pred = decode_outputs(o, beyond_box=True, tau=tau, sigma=sigma, subpixel=subpixel)
             rows.append({"beyond_box": True, "tau": tau, "sigma": sigma,
                          "nme_ion": float(metrics.nme_per_image(pred, gt, scheme).mean())})
     return rows

@@ -65,7 +65,7 @@ def sweep(args, samples, scheme: str) -> int:
         print("gv-eval: --sweep-bbs needs a GV model", file=sys.stderr)
         return 2
     o = infer_torch(model, config, samples, shrink=args.shrink)
-    rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme)
+    rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme, args.subpixel)
     best = min(rows[1:], key=lambda r: r["nme_ion"])
     for r in rows:
         tag = "BBS off" if not r["beyond_box"] else f"tau {r['tau']:g} sigma {r['sigma']:g}"
@@ -73,7 +73,8 @@ def sweep(args, samples, scheme: str) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"model": args.model[0], "shrink": args.shrink,
-                                         "n": len(samples), "rows": rows, "best": best},
+                                         "subpixel": args.subpixel, "n": len(samples),
+                                         "rows": rows, "best": best},
                                         indent=1))
     return 0
 
