@@ -149,3 +149,4 @@ def test_an_isa_name_that_cannot_run_warns_on_import(name: str) -> None:
 
 def test_a_supported_isa_name_is_used_without_a_warning() -> None:
     assert import_native_with_isa("scalar") == "isa scalar"
+    assert import_native_with_isa("automatic") == f"isa {native.isa()}"

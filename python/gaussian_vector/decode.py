@@ -35,8 +35,7 @@ def parabola_offset(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> np
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         curvature = left - 2.0 * peak + right
         off = 0.5 * (left - right) / np.where(curvature < 0, curvature, -1.0)
-    ok = (curvature < 0) & np.isfinite(off)
-    return np.where(ok, np.clip(np.where(ok, off, 0.0), -0.5, 0.5), 0.0)
+    return np.where((curvature < 0) & np.isfinite(off), np.clip(off, -0.5, 0.5), 0.0)
 
 
 def decode_vector_axis(
@@ -96,7 +95,6 @@ def decode_vectors(
 
     Returns coordinates `(..., K, 2)` (x, y) and scores `(..., K)` = min of the two peaks.
     """
-    check_subpixel(subpixel)
     x = float_array("x vectors", x, min_ndim=2, last_min=2)
     y = float_array("y vectors", y, min_ndim=2, last_min=2)
     if x.shape[:-1] != y.shape[:-1]:

@@ -34,7 +34,7 @@ def _warn_about_ignored_isa() -> None:
     """GV_DECODE_ISA naming a path this build or CPU cannot run is ignored by the C++ side (a
     decoder must not fail to load over an environment variable); say so instead of silently."""
     wanted = os.environ.get("GV_DECODE_ISA", "")
-    if wanted and wanted != _native.isa():
+    if wanted not in ("", "automatic", _native.isa()):
         warnings.warn(
             f"GV_DECODE_ISA={wanted!r} is not a path this build and CPU can run "
             f"({', '.join(_native.supported_isas())}): decoding with {_native.isa()!r}",
