@@ -154,3 +154,18 @@ def test_gv_train_rejects_a_bad_box_file_before_training(data_root, tmp_path, ca
                        "--out", str(tmp_path / "run")]) == 2
     assert "x1 > x0" in capsys.readouterr().err
     assert not (tmp_path / "run" / "last.pt").exists()
+
+
+def test_worker_processes_give_the_same_run_as_the_training_process(faces, tmp_path) -> None:
+    """Augmentation draws depend on (seed, epoch, index) only, so loading in workers changes
+    nothing: the same losses and metrics, epoch for epoch."""
+    cfg = ModelConfig(**TINY)
+    logs = []
+    for workers in (0, 2):
+        tc = TrainConfig(epochs=2, batch_size=4, max_steps_per_epoch=3, threads=2,
+                         workers=workers, progress=False)
+        train(cfg, tc, faces[:16], faces[16:20], tmp_path / f"w{workers}")
+        log = (tmp_path / f"w{workers}/log.jsonl").read_text()
+        recs = [json.loads(x) for x in log.splitlines()]
+        logs.append([(r["train_loss"], r["nme_ion"]) for r in recs])
+    assert len(logs[0]) == 2 and logs[0] == logs[1]

@@ -39,6 +39,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     threads: int = 0  # 0 = all cores
+    workers: int = 0  # DataLoader worker processes; 0 = augment in the training process
     awing_weight: float = 0.0  # AWing weight-map factor on the targets (paper: 10); 0 = plain MSE
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     device: str = ""  # "" = cuda if available else cpu
@@ -124,6 +125,8 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input size: pick the fastest conv once
     seed_everything(cfg.seed)
     model = build_model(model_config).to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -162,13 +165,21 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(train_ds),
          "n_val": len(val_ds), "init_from": None if init_from is None else str(init_from)},
         indent=1, default=str))
+    if cfg.workers:
+        import cv2
+
+        # OpenCV's thread pool does not survive fork (workers hang on its lock): the workers are
+        # the parallelism, so switch it off before they start
+        cv2.setNumThreads(0)
+        train_ds.preload(cfg.progress)  # before the workers fork, so they share the pixels
     g = torch.Generator()
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.time()
         train_ds.set_epoch(epoch)
         g.manual_seed(cfg.seed * 1000 + epoch)
         loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
-                            num_workers=0, drop_last=len(train_ds) > cfg.batch_size)
+                            num_workers=cfg.workers, pin_memory=device.type == "cuda",
+                            drop_last=len(train_ds) > cfg.batch_size)
         model.train()
         it = loader
         if cfg.progress:

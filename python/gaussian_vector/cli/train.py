@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GV: Band Pooling where a band overhangs the map (see bpm.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes for "
+                   "decoding and augmentation (0 = in the training process; with a GPU, 2-4 "
+                   "keep it fed)")
     p.add_argument("--device", default="", help="cpu / cuda (default: cuda if available)")
     p.add_argument("--limit", type=int, default=0, help="use only the first N training faces")
     p.add_argument("--max-steps", type=int, default=0, help="steps per epoch cap (smoke runs)")
@@ -119,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.out is None:
         parser.error("--out is required")
+    if args.workers < 0:
+        parser.error(f"--workers must be 0 or more, got {args.workers}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from ..config import ModelConfig
     from ..data.augment import NO_AUGMENT, AugmentConfig
@@ -149,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                      min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
                      weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
+                     workers=args.workers,
                      awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
                      else AugmentConfig(shift=args.shift), device=args.device,
                      max_steps_per_epoch=args.max_steps, progress=not args.no_progress)

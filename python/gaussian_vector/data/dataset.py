@@ -60,6 +60,19 @@ class LandmarkDataset(Dataset):
         """Change the augmentation draw per epoch while keeping runs reproducible."""
         self.epoch = epoch
 
+    def preload(self, progress: bool = False) -> None:
+        """Decode every image into the cache now, so that DataLoader workers forked afterwards
+        share it (copy-on-write) instead of each decoding the whole set again."""
+        if self._cache is None:
+            return
+        idx = range(len(self.samples))
+        if progress:
+            from tqdm import tqdm
+
+            idx = tqdm(idx, desc="decoding images", unit="img", leave=False)
+        for i in idx:
+            self.image(i)
+
     def image(self, i: int) -> np.ndarray:
         if self._cache is None:
             return load_image(self.samples[i].image)
