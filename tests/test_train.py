@@ -169,3 +169,13 @@ def test_worker_processes_give_the_same_run_as_the_training_process(faces, tmp_p
         recs = [json.loads(x) for x in log.splitlines()]
         logs.append([(r["train_loss"], r["nme_ion"]) for r in recs])
     assert len(logs[0]) == 2 and logs[0] == logs[1]
+
+
+def test_workers_default_to_none_on_a_cpu_and_a_few_on_a_gpu(tmp_path) -> None:
+    from gaussian_vector.train import default_workers
+
+    assert default_workers("cpu", cores=16) == 0
+    assert default_workers("cuda", cores=16) == 4
+    assert default_workers("cuda", cores=2) == 1
+    with pytest.raises(ValueError, match="workers must be 0 or more"):
+        train(ModelConfig(**TINY), TrainConfig(workers=-1, device="cpu"), [], [], tmp_path)

@@ -39,7 +39,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     seed: int = 0
     threads: int = 0  # 0 = all cores
-    workers: int = 0  # DataLoader worker processes; 0 = augment in the training process
+    workers: int | None = None  # DataLoader worker processes; None = auto (default_workers)
     awing_weight: float = 0.0  # AWing weight-map factor on the targets (paper: 10); 0 = plain MSE
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     device: str = ""  # "" = cuda if available else cpu
@@ -107,6 +107,13 @@ def validate(model, config: ModelConfig, val_ds: LandmarkDataset, device) -> dic
     return {k: v for k, v in res.items() if not isinstance(v, list)}
 
 
+def default_workers(device_type: str, cores: int | None = None) -> int:
+    """Worker processes when none are asked for: none on a CPU, where the cores train, and up to
+    4 (leaving a core to the training process) on a GPU, which augmentation alone would starve."""
+    cores = cores or os.cpu_count() or 1
+    return min(4, cores - 1) if device_type == "cuda" else 0
+
+
 def _to(batch: dict, device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
             for k, v in batch.items()}
@@ -125,6 +132,9 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    workers = default_workers(device.type) if cfg.workers is None else cfg.workers
+    if workers < 0:
+        raise ValueError(f"workers must be 0 or more, got {workers}")
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed input size: pick the fastest conv once
     seed_everything(cfg.seed)
@@ -165,7 +175,7 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(train_ds),
          "n_val": len(val_ds), "init_from": None if init_from is None else str(init_from)},
         indent=1, default=str))
-    if cfg.workers:
+    if workers:
         import cv2
 
         # OpenCV's thread pool does not survive fork (workers hang on its lock): the workers are
@@ -178,7 +188,7 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         train_ds.set_epoch(epoch)
         g.manual_seed(cfg.seed * 1000 + epoch)
         loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
-                            num_workers=cfg.workers, pin_memory=device.type == "cuda",
+                            num_workers=workers, pin_memory=device.type == "cuda",
                             drop_last=len(train_ds) > cfg.batch_size)
         model.train()
         it = loader

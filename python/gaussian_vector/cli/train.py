@@ -49,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GV: Band Pooling where a band overhangs the map (see bpm.py)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
-    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes for "
-                   "decoding and augmentation (0 = in the training process; with a GPU, 2-4 "
-                   "keep it fed)")
+    p.add_argument("--workers", type=int, default=None, help="DataLoader worker processes for "
+                   "augmentation (0 = in the training process; default: 0 on a CPU, up to 4 on "
+                   "a GPU)")
     p.add_argument("--device", default="", help="cpu / cuda (default: cuda if available)")
     p.add_argument("--limit", type=int, default=0, help="use only the first N training faces")
     p.add_argument("--max-steps", type=int, default=0, help="steps per epoch cap (smoke runs)")
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.out is None:
         parser.error("--out is required")
-    if args.workers < 0:
+    if args.workers is not None and args.workers < 0:
         parser.error(f"--workers must be 0 or more, got {args.workers}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from ..config import ModelConfig
