@@ -156,15 +156,27 @@ def test_gv_train_rejects_a_bad_box_file_before_training(data_root, tmp_path, ca
     assert not (tmp_path / "run" / "last.pt").exists()
 
 
-def test_worker_processes_give_the_same_run_as_the_training_process(faces, tmp_path) -> None:
+def test_worker_processes_give_the_same_run_as_the_training_process(data_root, tmp_path) -> None:
     """Augmentation draws depend on (seed, epoch, index) only, so loading in workers changes
-    nothing: the same losses and metrics, epoch for epoch."""
-    cfg = ModelConfig(**TINY)
+    nothing: the same losses and metrics, epoch for epoch. Run in a fresh interpreter: the
+    workers fork, and this test process may hold other libraries' threads (JAX's)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import json, sys
+from gaussian_vector.config import ModelConfig
+from gaussian_vector.data import read_300w
+from gaussian_vector.train import TrainConfig, train
+faces, _ = read_300w({str(data_root / "300w/afw")!r}, check_images=False)
+out = {str(tmp_path)!r} + "/w" + sys.argv[1]
+tc = TrainConfig(epochs=2, batch_size=4, max_steps_per_epoch=3, threads=2,
+                 workers=int(sys.argv[1]), progress=False)
+train(ModelConfig(**{TINY!r}), tc, faces[:16], faces[16:20], out)
+"""
     logs = []
     for workers in (0, 2):
-        tc = TrainConfig(epochs=2, batch_size=4, max_steps_per_epoch=3, threads=2,
-                         workers=workers, progress=False)
-        train(cfg, tc, faces[:16], faces[16:20], tmp_path / f"w{workers}")
+        subprocess.run([sys.executable, "-c", code, str(workers)], check=True, timeout=300)
         log = (tmp_path / f"w{workers}/log.jsonl").read_text()
         recs = [json.loads(x) for x in log.splitlines()]
         logs.append([(r["train_loss"], r["nme_ion"]) for r in recs])
