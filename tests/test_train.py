@@ -190,4 +190,5 @@ def test_workers_default_to_none_on_a_cpu_and_a_few_on_a_gpu(tmp_path) -> None:
     assert default_workers("cuda", cores=16) == 4
     assert default_workers("cuda", cores=2) == 1
     with pytest.raises(ValueError, match="workers must be 0 or more"):
-        train(ModelConfig(**TINY), TrainConfig(workers=-1, device="cpu"), [], [], tmp_path)
+        train(ModelConfig(**TINY), TrainConfig(workers=-1, device="cpu"), [], [], tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # refused before anything was written

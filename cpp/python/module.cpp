@@ -2,8 +2,8 @@
 //
 // Each function checks its arguments (ValueError naming the problem), allocates the outputs,
 // then releases the GIL for the decoding itself. Nothing is shared between calls, so any number
-// of threads may decode at once. `subpixel` ("quarter" or "parabola") is keyword-only
-// everywhere. gaussian_vector/native.py documents the Python-level API.
+// of threads may decode at once. `subpixel` ("quarter" or "parabola") is the last
+// positional argument here (a keyword costs ~400 ns a call); native.py is the public API. gaussian_vector/native.py documents the Python-level API.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 

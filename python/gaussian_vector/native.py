@@ -9,6 +9,10 @@ identical to dequantising first (real = float32(q - zero_point) * float32(scale)
 Inputs must be numpy arrays, C-contiguous, of exactly the dtype each function names (no silent
 copies); anything else raises ValueError naming the problem. Every call releases the GIL while
 it decodes, and calls are safe from any number of threads. See docs/native.md.
+
+`subpixel`, in every decoder, is the rule for an interior peak: "quarter" (the paper's
+quarter-pixel shift toward the larger neighbour) or "parabola" (the vertex of the parabola
+through the peak and its two neighbours, on the real values; docs/decoding.md rule 2b).
 """
 
 from __future__ import annotations
@@ -69,9 +73,7 @@ def decode_vectors(
     """Decode float32 x-vectors `(..., K, W)` and y-vectors `(..., K, H)`.
 
     Returns coordinates `(..., K, 2)` (x, y; vector pixels, 0-based pixel centres) and scores
-    `(..., K)` = min of the two peaks, both float32. `subpixel` is the rule for an interior
-    peak: "quarter" (the paper's quarter-pixel shift toward the larger neighbour) or "parabola"
-    (the vertex of the parabola through the peak and its neighbours; docs/decoding.md rule 2b).
+    `(..., K)` = min of the two peaks, both float32.
     """
     return _native.decode_vectors(x, y, beyond_box, tau, sigma, subpixel)
 
@@ -90,9 +92,7 @@ def decode_vectors_int8(
     """Decode quantised vectors: x `(..., K, W)` and y `(..., K, H)`, both int8 or both uint8.
 
     `scale` (> 0) and `zero_point` (in the dtype's range) give real = (q - zero_point) * scale;
-    `tau` is in real units; `subpixel` is "quarter" (paper) or "parabola" (vertex of the
-    parabola through the peak and its neighbours, on the real values; docs/decoding.md rule 2b).
-    Returns float32 coordinates `(..., K, 2)` and scores `(..., K)`.
+    `tau` is in real units. Returns float32 coordinates `(..., K, 2)` and scores `(..., K)`.
     """
     return _native.decode_vectors_int8(
         x, y, scale, zero_point, beyond_box, tau, sigma, subpixel
@@ -109,9 +109,7 @@ def decode_packed(
     subpixel: str = "quarter",
 ) -> Decoded:
     """Decode the exported layout: float32 `(..., K, W + H)`, the x-vector (length `width` = W)
-    first, then the y-vector. Same results as splitting and calling `decode_vectors`; `subpixel`
-    is "quarter" (paper) or "parabola" (vertex of the parabola through the peak and its
-    neighbours; docs/decoding.md rule 2b)."""
+    first, then the y-vector. Same results as splitting and calling `decode_vectors`."""
     return _native.decode_packed(vectors, width, beyond_box, tau, sigma, subpixel)
 
 
@@ -126,9 +124,7 @@ def decode_packed_int8(
     sigma: float = DEFAULT_SIGMA,
     subpixel: str = "quarter",
 ) -> Decoded:
-    """Decode the exported layout `(..., K, W + H)` as int8 or uint8 with scale and zero point;
-    `subpixel` is "quarter" (paper) or "parabola" (vertex of the parabola through the peak and
-    its neighbours; docs/decoding.md rule 2b)."""
+    """Decode the exported layout `(..., K, W + H)` as int8 or uint8 with scale and zero point."""
     return _native.decode_packed_int8(
         vectors, width, scale, zero_point, beyond_box, tau, sigma, subpixel
     )
@@ -136,18 +132,15 @@ def decode_packed_int8(
 
 def decode_heatmaps(heatmaps: np.ndarray, *, subpixel: str = "quarter") -> Decoded:
     """Decode float32 heatmaps `(..., K, H, W)` (the baseline): 2-D argmax plus, on each axis
-    where the peak is interior, the `subpixel` rule along its row (x) and column (y): "quarter"
-    (paper) or "parabola" (vertex of the parabola through the peak and its neighbours;
-    docs/decoding.md rule 2b). Returns coordinates `(..., K, 2)` and peak scores `(..., K)`."""
+    where the peak is interior, the `subpixel` rule along its row (x) and column (y). Returns
+    coordinates `(..., K, 2)` and peak scores `(..., K)`."""
     return _native.decode_heatmaps(heatmaps, subpixel)
 
 
 def decode_heatmaps_int8(
     heatmaps: np.ndarray, scale: float, zero_point: int, *, subpixel: str = "quarter"
 ) -> Decoded:
-    """Decode int8 or uint8 heatmaps `(..., K, H, W)` with scale and zero point; `subpixel` is
-    "quarter" (paper) or "parabola" (vertex of the parabola through the peak and its
-    neighbours; docs/decoding.md rule 2b)."""
+    """Decode int8 or uint8 heatmaps `(..., K, H, W)` with scale and zero point."""
     return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, subpixel)
 
 

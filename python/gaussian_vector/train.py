@@ -128,13 +128,13 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
     restart). Returns the best metrics."""
     from .models import build_model
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     workers = default_workers(device.type) if cfg.workers is None else cfg.workers
     if workers < 0:
         raise ValueError(f"workers must be 0 or more, got {workers}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed input size: pick the fastest conv once
     seed_everything(cfg.seed)

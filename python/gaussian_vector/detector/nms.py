@@ -20,7 +20,6 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
 
 
-
 def match_box(truth: np.ndarray, boxes: np.ndarray, min_iou: float = 0.3) -> np.ndarray | None:
     """The box of `boxes` (M, 4) that overlaps `truth` most, or None when none reaches `min_iou`
     (a missed face: the detector found someone else, or nothing)."""
@@ -30,6 +29,7 @@ def match_box(truth: np.ndarray, boxes: np.ndarray, min_iou: float = 0.3) -> np.
     overlap = iou(np.asarray(truth, np.float64), boxes)
     best = int(np.argmax(overlap))
     return boxes[best] if overlap[best] >= min_iou else None
+
 
 def weighted_nms(
     boxes: np.ndarray, scores: np.ndarray, extra: np.ndarray | None = None,
