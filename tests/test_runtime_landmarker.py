@@ -162,6 +162,21 @@ def test_numpy_fallback_warns_once(oracle_onnx, caplog, monkeypatch):
     assert len(msgs) == 1 and "numpy reference" in msgs[0]
 
 
+
+def test_asking_for_the_numpy_reference_is_not_a_fallback_warning(caplog, monkeypatch):
+    # gv-bench times the numpy reference on purpose next to the native decoder: no warning
+    # that the native decoder is missing when the caller chose numpy.
+    monkeypatch.setattr(decoding, "_native", lambda: None)
+    monkeypatch.setattr(decoding, "_warned", False)
+    packed = np.zeros((1, 68, 128), np.float32)
+    with caplog.at_level(logging.WARNING, logger="gaussian_vector.runtime"):
+        decoding.decode_packed(packed, decoding.DecodeParams(64, 2.0, 2.0), use_native=False)
+        decoding.decode_heatmap_output(np.zeros((1, 68, 8, 8), np.float32), use_native=False)
+    assert not [r for r in caplog.records if "native" in r.getMessage()]
+    with caplog.at_level(logging.WARNING, logger="gaussian_vector.runtime"):
+        decoding.decode_packed(packed, decoding.DecodeParams(64, 2.0, 2.0))
+    assert [r for r in caplog.records if "native" in r.getMessage()]
+
 def test_int8_output_decodes_like_dequantised_float(monkeypatch):
     from runtime_fixtures import oracle_config, oracle_vectors
 

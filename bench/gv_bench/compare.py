@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -76,9 +77,17 @@ def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None]) -> 
     if not dest.is_file():
         log(f"exporting {src.name} -> {dest.name}")
         try:
-            export(str(src), target, int8=int8, out=dest, log=lambda s: None)
+            # The bench measures speed and size. gv-export's int8 accuracy gate is judged on the
+            # few packaged sample faces here, which is noise for that purpose: it is reported,
+            # not enforced (gv-eval measures int8 accuracy on a real split).
+            result = export(str(src), target, int8=int8, out=dest, log=lambda s: None,
+                            max_nme_increase=math.inf)
         except ExportError as e:
             raise BenchError(f"exporting {src.name} to {fmt} failed: {e}") from None
+        if int8:
+            v = result.validation
+            log(f"  int8 NME {100 * v.nme_change:+.1f}% relative to torch on {v.faces} sample "
+                "faces (not gated here: gv-eval measures accuracy on a real split)")
     return dest
 
 
@@ -190,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError(f"--runs must be >= 1, got {args.runs}")
     if args.warmup < 0:
         raise BenchError(f"--warmup must be >= 0, got {args.warmup}")
+    if args.threads is not None and args.threads < 1:
+        raise BenchError(f"--threads must be >= 1, got {args.threads}")
     if not args.bus_gbps > 0:
         raise BenchError(f"--bus-gbps must be > 0, got {args.bus_gbps}")
     log = print

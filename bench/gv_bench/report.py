@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 from pathlib import Path
 
 from .paper import TABLE9
@@ -26,7 +27,8 @@ def print_table(results: list[dict], comparisons: list[dict], bus_gbps: float) -
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    # Piped into a file or a CI log, rich would squeeze the 11 columns into 80 characters.
+    console = Console() if sys.stdout.isatty() else Console(width=170)
     t = Table(title=f"gv-bench on {machine()}", show_lines=False)
     for col in ("model", "output", "bytes", "init ms", "forward ms (p90)", "fetch µs",
                 "memcpy µs", f"bus {bus_gbps:g} Gb/s µs", "decode µs (p90)", "numpy µs",

@@ -72,7 +72,8 @@ def decode_packed(
     if native is None:
         if use_native:
             raise ImportError("gaussian_vector.native is not installed")
-        _warn_fallback()
+        if use_native is None:  # asked for the fast path and did not get it
+            _warn_fallback()
         return _decode_numpy(out, params, scale, zero_point)
     return _decode_native(native, out, params, scale, zero_point)
 
@@ -123,7 +124,8 @@ def decode_heatmap_output(
         return np.asarray(xy, np.float32), np.asarray(peaks, np.float32)
     if use_native:
         raise ImportError("gaussian_vector.native is not installed")
-    _warn_fallback()
+    if use_native is None:
+        _warn_fallback()
     v = out.astype(np.float32)
     if out.dtype.kind in "iu":
         v = (v - np.float32(zero_point)) * np.float32(scale)
