@@ -56,3 +56,14 @@ def test_bad_boxes_raise_value_error(box, match):
 def test_singular_transform_cannot_be_inverted():
     with pytest.raises(ValueError, match="singular"):
         affine.invert(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="singular"):
+        affine.invert([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0]])  # rank 1, entries of size 1
+
+
+def test_a_very_large_box_is_a_small_scale_not_a_singular_transform():
+    # 256 px from a box a billion pixels wide: the scale is tiny, the matrix well conditioned
+    m = affine.crop_transform([0, 0, 1e9, 1e9], 256)
+    back = affine.invert(m)
+    p = np.array([3e8, 7e8])
+    crop = m[:, :2] @ p + m[:, 2]
+    np.testing.assert_allclose(back[:, :2] @ crop + back[:, 2], p, rtol=1e-9)

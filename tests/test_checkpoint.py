@@ -31,3 +31,15 @@ def test_missing_corrupt_and_foreign_files_fail_clearly(tmp_path):
     torch.save({"state_dict": {}}, foreign)
     with pytest.raises(ValueError, match="format tag"):
         checkpoint.load(foreign)
+
+
+@pytest.mark.parametrize("content", [b"garbage\n", b"PK\x03\x04" + bytes(200), b""])
+def test_an_unreadable_checkpoint_is_one_short_line_naming_the_file(tmp_path, content):
+    # torch.load's own errors run to a paragraph about its weights_only default
+    bad = tmp_path / "junk.pt"
+    bad.write_bytes(content)
+    with pytest.raises(ValueError) as info:
+        checkpoint.load(bad)
+    msg = str(info.value)
+    assert str(bad) in msg and "\n" not in msg and len(msg) - len(str(bad)) < 200, msg
+    assert "weights_only" not in msg

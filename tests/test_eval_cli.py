@@ -104,6 +104,36 @@ def test_bad_input_is_a_clear_error(setup, capsys, tmp_path: Path) -> None:
     assert "not a readable gaussian-vector checkpoint" in capsys.readouterr().err
 
 
+
+@pytest.mark.parametrize("flags, words", [
+    (["--threshold", "0"], "argument --threshold: must be a finite number > 0"),
+    (["--threshold", "ten"], "argument --threshold: 'ten' is not a number"),
+    (["--tau", "-1"], "argument --tau: must be a finite number > 0"),
+    (["--sweep-bbs", "--sigmas", "2", "nan"], "argument --sigmas: must be a finite number > 0"),
+])
+def test_a_bad_number_is_refused_by_the_parser(setup, capsys, flags, words) -> None:
+    tmp, folder = setup
+    with pytest.raises(SystemExit) as exit_:
+        main(["--model", str(tmp / "gv.pt"), "--data", str(folder), *flags])
+    assert exit_.value.code == 2 and words in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--names", "{tmp}/absent.txt"], "name list not found"),
+    (["--names", "{tmp}/binary.txt"], "is not a UTF-8 text file"),
+    (["--boxes-file", "{tmp}/binary.txt"], "box file {tmp}/binary.txt is not a UTF-8 text file"),
+    (["--points", "5"], "no landmark scheme has 5 points"),
+    (["--sweep-bbs", "--model", "{tmp}/m.tflite"], "give a .pt or an alias"),
+])
+def test_bad_lists_and_options_are_one_line_errors(setup, capsys, tmp_path, flags, words) -> None:
+    tmp, folder = setup
+    (tmp_path / "binary.txt").write_bytes(bytes(range(128, 256)))
+    flags = [f.format(tmp=tmp_path) for f in flags]
+    model = [] if "--model" in flags else ["--model", str(tmp / "gv.pt")]
+    assert main([*model, "--data", str(folder), *flags]) == 2
+    err = capsys.readouterr().err
+    assert words.format(tmp=tmp_path) in err and "Traceback" not in err, err
+
 def test_bbs_sweep_rows_match_single_runs(setup) -> None:
     tmp, folder = setup
     out = tmp / "sweep.json"

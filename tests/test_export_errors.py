@@ -35,6 +35,16 @@ def test_corrupt_checkpoint(capsys, tmp_path):
         capsys, [str(bad), "--target", "tflite"])
 
 
+@pytest.mark.parametrize("flags, words", [
+    (["--calib-max", "0"], "argument --calib-max: must be an integer >= 1, got 0"),
+    (["--max-nme-increase", "-0.1"], "argument --max-nme-increase: must be a finite number >= 0"),
+])
+def test_bad_numbers_are_refused_by_the_parser(capsys, checkpoints, flags, words):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(checkpoints["gv"]), "--target", "onnx", *flags])
+    assert exit_.value.code == 2 and words in capsys.readouterr().err
+
+
 def test_unknown_target(capsys, checkpoints):
     assert "unknown target 'coreml'" in _fails(capsys, [str(checkpoints["gv"]), "--target",
                                                         "coreml"])

@@ -127,6 +127,17 @@ def test_box_outside_the_image(oracle_onnx, capsys):
     assert "lies outside the 150x225 image" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flags, words", [
+    (["--threads", "0"], "argument --threads: must be an integer >= 1, got 0"),
+    (["--every", "0"], "argument --every: must be an integer >= 1, got 0"),
+    (["--every", "two"], "argument --every: 'two' is not a number"),
+])
+def test_bad_numbers_are_refused_by_the_parser(capsys, flags, words):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(SAMPLES / "takeo.ppm"), *flags])
+    assert exit_.value.code == 2 and words in capsys.readouterr().err
+
+
 def test_model_that_is_not_ours(foreign_onnx, capsys):
     rc = main([str(SAMPLES / "takeo.ppm"), "--model", str(foreign_onnx)])
     assert rc == 2

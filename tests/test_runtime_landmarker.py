@@ -88,6 +88,7 @@ def test_image_path_and_grey_image(oracle_onnx, tmp_path):
     ([50, 50, 40, 90], "no area"),
     ([0, 0, np.nan, 5], "finite"),
     ([1, 2, 3], r"shape \(M, 4\)"),
+    ([0, 0, 1e9, 1e9], "image's longer side"),
 ])
 def test_bad_boxes_are_clear_errors(oracle_onnx, box, words):
     lm = Landmarker.from_file(oracle_onnx)

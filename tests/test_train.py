@@ -190,5 +190,38 @@ def test_workers_default_to_none_on_a_cpu_and_a_few_on_a_gpu(tmp_path) -> None:
     assert default_workers("cuda", cores=16) == 4
     assert default_workers("cuda", cores=2) == 1
     with pytest.raises(ValueError, match="workers must be 0 or more"):
-        train(ModelConfig(**TINY), TrainConfig(workers=-1, device="cpu"), [], [], tmp_path / "run")
+        TrainConfig(workers=-1, device="cpu")
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--epochs", "0"], "epochs must be 1 or more"),
+    (["--batch-size", "0"], "batch_size must be 1 or more"),
+    (["--lr", "-1"], "lr must be a finite number > 0"),
+    (["--lr", "nan"], "lr must be a finite number > 0"),
+    (["--lr", "1e-3", "--min-lr", "1e-2"], "min_lr must be in [0, lr = 0.001]"),
+    (["--warmup-epochs", "-1"], "warmup_epochs must be 0 or more"),
+    (["--awing", "-10"], "awing_weight must be 0 or more"),
+    (["--shift", "2"], "shift is a fraction of the crop side in [0, 0.5]"),
+    (["--threads", "-1"], "threads must be 0 (all cores) or more"),
+    (["--workers", "-1"], "workers must be 0 or more"),
+    (["--device", "gpu"], "device must be cpu, cuda"),
+    (["--input-size", "100"], "input_size must be a multiple of 32"),
+    (["--arch", "resnet"], "arch must be one of"),
+], ids=lambda v: v[0] if isinstance(v, list) else None)
+def test_gv_train_refuses_a_recipe_that_cannot_train_in_one_line(tmp_path, capsys, flags,
+                                                                   words) -> None:
+    from gaussian_vector.cli.train import main as train_main
+
+    # no data needed: the recipe is checked before the data is read
+    run = tmp_path / "run"
+    assert train_main(["--data", str(tmp_path / "absent"), "--out", str(run), *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gv-train: ") and words in err and "Traceback" not in err, err
+    assert not run.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: nothing to refuse")
+def test_asking_for_cuda_without_it_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(ValueError, match="no usable CUDA device"):
+        train(ModelConfig(**TINY), TrainConfig(device="cuda"), [], [], tmp_path / "run")
     assert not (tmp_path / "run").exists()  # refused before anything was written

@@ -8,6 +8,8 @@ import argparse
 import json
 import sys
 
+from gaussian_vector.cli.argtypes import int_at_least, nonnegative_float
+
 from .errors import ExportError
 from .validate import INT8_MAX_NME_INCREASE
 
@@ -29,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
                    help="full-integer int8 TFLite (int8 input and output, no float ops)")
     p.add_argument("--calib", metavar="DIR", help="300-W-layout folder of NAME.jpg + NAME.pts "
                    "for calibration and validation (default: the packaged sample faces)")
-    p.add_argument("--calib-max", type=int, default=64, metavar="N",
+    p.add_argument("--calib-max", type=int_at_least(1), default=64, metavar="N",
                    help="use at most N faces (default 64)")
     p.add_argument("--imgsz", type=int, metavar="N", help="input size (default: the model's)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file or folder "
@@ -38,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
                    "e.g. ethos-u55-256, and report NPU coverage and cycles (needs --int8)")
     p.add_argument("--bpm", choices=("fused", "separable"), default="fused",
                    help="GV tail: means before the 1x1 head (fused, default) or after it")
-    p.add_argument("--max-nme-increase", type=float, default=INT8_MAX_NME_INCREASE,
+    p.add_argument("--max-nme-increase", type=nonnegative_float, default=INT8_MAX_NME_INCREASE,
                    metavar="F", help="int8 fails when its NME exceeds torch's by more than this "
                    f"fraction (default {INT8_MAX_NME_INCREASE})")
     p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")

@@ -77,7 +77,8 @@ def invert(m: np.ndarray) -> np.ndarray:
     if m.shape != (2, 3):
         raise ValueError(f"an affine transform is a 2x3 matrix, got shape {m.shape}")
     a = m[:, :2]
-    if abs(np.linalg.det(a)) < 1e-12:
+    # Relative to the matrix's size: a crop of a very large box is a tiny scale, not singular.
+    if not abs(np.linalg.det(a)) > 1e-12 * float(np.sum(a * a)):
         raise ValueError("affine transform is singular and cannot be inverted")
     ai = np.linalg.inv(a)
     return np.concatenate([ai, -ai @ m[:, 2:]], axis=1)

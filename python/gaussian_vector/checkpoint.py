@@ -47,6 +47,17 @@ def save(path: str | Path, model: torch.nn.Module, config: ModelConfig, **extra:
     tmp.replace(path)  # never leave a half-written checkpoint behind
 
 
+def _gist(error: Exception) -> str:
+    """One line of a torch.load error: its weights-only failures open with a paragraph about
+    the `weights_only` default, and the cause comes after 'WeightsUnpickler error:'."""
+    text = str(error)
+    marker = "WeightsUnpickler error:"
+    if marker in text:
+        text = text.split(marker, 1)[1]
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0].split(". ", 1)[0] if lines else type(error).__name__
+
+
 def load_raw(path: str | Path) -> dict:
     """The checkpoint dict, validated, or ValueError naming what is wrong with the file."""
     import torch
@@ -55,7 +66,8 @@ def load_raw(path: str | Path) -> dict:
     try:
         payload = torch.load(p, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises many types for corrupt files
-        raise ValueError(f"{p} is not a readable gaussian-vector checkpoint: {e}") from e
+        raise ValueError(f"{p} is not a readable gaussian-vector checkpoint (corrupt, truncated "
+                         f"or another kind of file; torch.load: {_gist(e)})") from e
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{p} is not a gaussian-vector checkpoint (no '{FORMAT}' format tag)")
     return payload

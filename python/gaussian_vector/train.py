@@ -46,6 +46,29 @@ class TrainConfig:
     max_steps_per_epoch: int = 0  # 0 = full epochs (tests use a few steps)
     progress: bool = True
 
+    def __post_init__(self) -> None:
+        """Refuse a recipe that cannot train, naming the field, before any work is done."""
+        def need(ok: bool, what: str, value: object) -> None:
+            if not ok:
+                raise ValueError(f"{what}, got {value!r}")
+
+        need(self.epochs >= 1, "epochs must be 1 or more", self.epochs)
+        need(self.batch_size >= 1, "batch_size must be 1 or more", self.batch_size)
+        need(math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0", self.lr)
+        need(0 <= self.min_lr <= self.lr, f"min_lr must be in [0, lr = {self.lr:g}]", self.min_lr)
+        need(math.isfinite(self.warmup_epochs) and self.warmup_epochs >= 0,
+             "warmup_epochs must be 0 or more", self.warmup_epochs)
+        need(math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+             "weight_decay must be 0 or more", self.weight_decay)
+        need(math.isfinite(self.awing_weight) and self.awing_weight >= 0,
+             "awing_weight must be 0 or more", self.awing_weight)
+        need(self.threads >= 0, "threads must be 0 (all cores) or more", self.threads)
+        need(self.workers is None or self.workers >= 0, "workers must be 0 or more", self.workers)
+        need(self.max_steps_per_epoch >= 0, "max_steps_per_epoch must be 0 (no cap) or more",
+             self.max_steps_per_epoch)
+        need(self.device in ("", "cpu") or self.device.split(":")[0] in ("cuda", "mps"),
+             "device must be cpu, cuda, cuda:N or mps (empty: cuda if available)", self.device)
+
 
 def split_300w(data_root: str | Path, youtube: bool = False,
                ) -> tuple[list[Sample], list[Sample], ReadSummary]:
@@ -129,9 +152,10 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
     from .models import build_model
 
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {cfg.device!r}: this torch build has no usable CUDA device "
+                         "(use --device cpu)")
     workers = default_workers(device.type) if cfg.workers is None else cfg.workers
-    if workers < 0:
-        raise ValueError(f"workers must be 0 or more, got {workers}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(cfg.threads or os.cpu_count() or 1)

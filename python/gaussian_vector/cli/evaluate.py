@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..decode import SUBPIXEL_MODES
+from .argtypes import positive_float
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,15 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subpixel", choices=SUBPIXEL_MODES, default="quarter",
                    help="sub-pixel rule for an interior peak: the paper's quarter-pixel shift "
                    "(default) or the vertex of the parabola through the peak and its neighbours")
-    p.add_argument("--tau", type=float, help="Beyond Box tau (default: the model's)")
-    p.add_argument("--sigma", type=float, help="Beyond Box sigma (default: the model's)")
-    p.add_argument("--threshold", type=float, default=0.1, help="FR/AUC/CED threshold")
+    p.add_argument("--tau", type=positive_float, help="Beyond Box tau (default: the model's)")
+    p.add_argument("--sigma", type=positive_float,
+                   help="Beyond Box sigma (default: the model's)")
+    p.add_argument("--threshold", type=positive_float, default=0.1,
+                   help="FR/AUC/CED threshold")
     p.add_argument("--points", type=int, default=68, help="points per .pts file")
     p.add_argument("--sweep-bbs", action="store_true",
                    help="GV checkpoints: ION for a grid of Beyond Box tau x sigma (and BBS off) "
                    "from one network pass, written to --json")
-    p.add_argument("--taus", type=float, nargs="+", default=[1.0, 1.5, 2.0, 2.5, 3.0])
-    p.add_argument("--sigmas", type=float, nargs="+", default=[1.0, 1.5, 2.0, 2.5, 3.0])
+    p.add_argument("--taus", type=positive_float, nargs="+", default=[1.0, 1.5, 2.0, 2.5, 3.0])
+    p.add_argument("--sigmas", type=positive_float, nargs="+",
+                   default=[1.0, 1.5, 2.0, 2.5, 3.0])
     return p
 
 
@@ -60,7 +64,15 @@ def sweep(args, samples, scheme: str) -> int:
     from ..checkpoint import load
     from ..evaluate import infer_torch, sweep_beyond_box
 
-    model, config, _ = load(args.model[0])
+    if str(args.model[0]).lower().endswith((".tflite", ".onnx")):
+        print(f"gv-eval: --sweep-bbs runs a torch checkpoint once and decodes its vectors many "
+              f"times: give a .pt or an alias, not {args.model[0]}", file=sys.stderr)
+        return 2
+    try:
+        model, config, _ = load(args.model[0])
+    except (FileNotFoundError, ValueError) as e:
+        print(f"gv-eval: --sweep-bbs needs a GV checkpoint: {e}", file=sys.stderr)
+        return 2
     if config.head != "gv":
         print("gv-eval: --sweep-bbs needs a GV model", file=sys.stderr)
         return 2
@@ -136,10 +148,13 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.shrink < 1:
         print(f"gv-eval: --shrink must be in [0, 1), got {args.shrink}", file=sys.stderr)
         return 2
-    names = read_name_list(args.names) if args.names else None
+    from ..schemes import get_scheme
+
     try:
+        scheme = get_scheme(args.points).name
+        names = read_name_list(args.names) if args.names else None
         samples, summary = read_300w(args.data, n_points=args.points, names=names)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         print(f"gv-eval: {e}", file=sys.stderr)
         return 2
     if not samples:
@@ -159,9 +174,6 @@ def main(argv: list[str] | None = None) -> int:
         if n_missing:
             print(f"gv-eval: {n_missing} of {len(samples)} faces have no box in "
                   f"{args.boxes_file}: they use their landmarks' box", file=sys.stderr)
-    from ..schemes import get_scheme
-
-    scheme = get_scheme(args.points).name
     if args.sweep_bbs:
         return sweep(args, samples, scheme)
     results, curves = {}, {}

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..decode import SUBPIXEL_MODES
 from ..runtime import DelegateSpec, Landmarker, RuntimeFailure
+from .argtypes import int_at_least
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run on the CPU when the delegate cannot be loaded, instead of failing")
     p.add_argument("--provider", action="append", metavar="EP",
                    help="ONNX Runtime execution provider (repeatable; default CPU)")
-    p.add_argument("--threads", type=int, help="interpreter threads")
+    p.add_argument("--threads", type=int_at_least(1), help="interpreter threads")
     p.add_argument("--kernels", choices=("default", "builtin", "reference"), default="default",
                    help="TFLite kernels: default (XNNPACK), builtin (no XNNPACK) or reference "
                    "(slow; for emulators such as qemu-user)")
@@ -62,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "the parabola vertex (about 2%% lower error, docs/decoding.md)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the results here (else stdout)")
     p.add_argument("--draw", type=Path, metavar="DIR", help="write PNGs with landmarks drawn here")
-    p.add_argument("--every", type=int, default=1, metavar="N",
+    p.add_argument("--every", type=int_at_least(1), default=1, metavar="N",
                    help="videos: process every N-th frame (default 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
@@ -197,8 +198,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.delegate:
             opts = dict(o.partition("=")[::2] for o in args.delegate_option)
             delegate = DelegateSpec(args.delegate, opts)
-        if args.every < 1:
-            raise ValueError(f"--every must be >= 1, got {args.every}")
         lm = Landmarker.from_file(args.model, delegate=delegate, threads=args.threads,
                                   cpu_fallback=args.cpu_fallback, providers=args.provider,
                                   kernels=args.kernels, subpixel=args.subpixel)

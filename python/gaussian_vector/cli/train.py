@@ -122,13 +122,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.out is None:
         parser.error("--out is required")
-    if args.workers is not None and args.workers < 0:
-        parser.error(f"--workers must be 0 or more, got {args.workers}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from ..config import ModelConfig
     from ..data.augment import NO_AUGMENT, AugmentConfig
     from ..train import TrainConfig, split_300w, train
 
+    if args.limit < 0:
+        parser.error(f"--limit must be 0 (all faces) or more, got {args.limit}")
+    try:  # the recipe first: a typo is reported before the data is read
+        mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
+                         input_size=args.input_size, bpm_edges=args.bpm_edges)
+        tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                         min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
+                         weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
+                         workers=args.workers,
+                         awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
+                         else AugmentConfig(shift=args.shift), device=args.device,
+                         max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
+    except ValueError as e:
+        print(f"gv-train: {e}", file=sys.stderr)
+        return 2
     data = args.data or default_data_root()
     if not (data / "300w").is_dir():
         print(f"gv-train: no 300w folder under {data} (set --data or GV_DATA)", file=sys.stderr)
@@ -149,17 +162,12 @@ def main(argv: list[str] | None = None) -> int:
                      args.boxes_file, n_train + n_val)
     if args.limit:
         train_s = train_s[: args.limit]
-    mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
-                     input_size=args.input_size, bpm_edges=args.bpm_edges)
-    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                     min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
-                     weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
-                     workers=args.workers,
-                     awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
-                     else AugmentConfig(shift=args.shift), device=args.device,
-                     max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
-    best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume,
-                 init_from=args.init_from)
+    try:
+        best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume,
+                     init_from=args.init_from)
+    except (FileNotFoundError, ValueError) as e:  # e.g. --init-from of another model config
+        print(f"gv-train: {e}", file=sys.stderr)
+        return 2
     if best:
         print(f"best epoch {best['epoch']}: val ION {best['nme_ion']:.4f} "
               f"IPN {best['nme_ipn']:.4f} FR@0.1 {best['fr_0.1']:.3f} AUC@0.1 "

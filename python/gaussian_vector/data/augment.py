@@ -36,6 +36,8 @@ class AugmentConfig:
         if not 0 < self.scale_min <= self.scale_max:
             raise ValueError(f"need 0 < scale_min <= scale_max, got {self.scale_min}, "
                              f"{self.scale_max}")
+        if not 0.0 <= self.shift <= 0.5:
+            raise ValueError(f"shift is a fraction of the crop side in [0, 0.5], got {self.shift}")
         if not 0.0 <= self.occlusion_max <= 1.0:
             raise ValueError(f"occlusion_max is a fraction in [0, 1], got {self.occlusion_max}")
 

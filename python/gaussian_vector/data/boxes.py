@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import affine
-from .readers import Sample, entry_name
+from .readers import Sample, entry_name, read_text_file
 
 
 def face_box(sample: Sample, shrink: float = 0.0) -> np.ndarray:
@@ -32,10 +32,8 @@ def read_boxes(path: str | Path) -> dict[str, tuple[float, float, float, float]]
     or commas; blank lines and # comments ignored), e.g. a detector's boxes to evaluate or train
     with. ValueError naming the line for anything else: a box must be finite and non-empty."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"box file not found: {path}")
     boxes: dict[str, tuple[float, float, float, float]] = {}
-    for i, raw in enumerate(path.read_text().splitlines(), 1):
+    for i, raw in enumerate(read_text_file(path, "box file").splitlines(), 1):
         line = raw.split("#", 1)[0].replace(",", " ").split()
         if not line:
             continue

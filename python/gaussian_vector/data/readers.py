@@ -60,7 +60,8 @@ def read_pts(path: str | Path, n_points: int | None = None) -> np.ndarray:
     except ValueError as e:
         raise ValueError(f"{p}: non-numeric coordinates ({e})") from None
     if values.size != 2 * declared:
-        raise ValueError(f"{p}: header says {declared} points but the body holds {values.size / 2}")
+        raise ValueError(f"{p}: header says {declared} points but the body holds {values.size} "
+                         f"numbers ({2 * declared} expected: x y per point)")
     if n_points is not None and declared != n_points:
         raise ValueError(f"{p}: {declared} points, expected {n_points}")
     pts = values.reshape(declared, 2) - 1.0  # 1-based -> 0-based pixel centres
@@ -163,10 +164,22 @@ def entry_name(entry: str) -> str:
     return Path(entry).stem if Path(entry).suffix.lower() in IMAGE_EXTS + (".pts",) else entry
 
 
+def read_text_file(path: str | Path, what: str) -> str:
+    """The text of a list the user named (`what`: "name list", "box file", ...), or
+    FileNotFoundError / ValueError that names the file instead of a traceback."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{what} not found: {p}")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{what} {p} is not a UTF-8 text file") from None
+
+
 def read_name_list(path: str | Path) -> list[str]:
     """A split file: one name per line (extension optional, blank lines and # comments ignored)."""
     out = []
-    for line in Path(path).read_text().splitlines():
+    for line in read_text_file(path, "name list").splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
             out.append(entry_name(line))
@@ -181,7 +194,8 @@ def read_wflw(
     summary = ReadSummary()
     root = Path(image_root)
     samples = []
-    for n, line in enumerate(Path(annotation_file).read_text().splitlines(), 1):
+    for n, line in enumerate(read_text_file(annotation_file, "WFLW annotation list").splitlines(),
+                             1):
         parts = line.split()
         if not parts:
             continue

@@ -72,6 +72,11 @@ class Timing:
     extra: dict = field(default_factory=dict)
 
 
+#: A face box may overhang the image (Beyond Box), but one this many times the image's longer
+#: side would shrink the whole image to under a tenth of the crop: no face can be read there.
+MAX_BOX_TO_IMAGE = 8.0
+
+
 def check_box(box: object, height: int, width: int) -> np.ndarray:
     """A box as float64 (x0, y0, x1, y1); BoxError when malformed or entirely outside the image.
 
@@ -85,6 +90,11 @@ def check_box(box: object, height: int, width: int) -> np.ndarray:
         raise BoxError(f"face box {b.tolist()} has no area (need x1 > x0 and y1 > y0)")
     if b[2] <= -0.5 or b[3] <= -0.5 or b[0] >= width - 0.5 or b[1] >= height - 0.5:
         raise BoxError(f"face box {b.tolist()} lies outside the {width}x{height} image")
+    side = max(b[2] - b[0], b[3] - b[1])
+    if side > MAX_BOX_TO_IMAGE * max(width, height):
+        raise BoxError(f"face box {b.tolist()} is {side / max(width, height):.3g}x the "
+                       f"{width}x{height} image's longer side (at most {MAX_BOX_TO_IMAGE}x: "
+                       "the whole image would be a speck in the face crop)")
     return b
 
 
