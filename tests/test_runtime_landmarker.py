@@ -81,6 +81,19 @@ def test_image_path_and_grey_image(oracle_onnx, tmp_path):
     np.testing.assert_allclose(a, b)
 
 
+
+@pytest.mark.parametrize("image, words", [
+    (IMAGE.astype(np.float32) / 255, "must be uint8 arrays, got dtype float32"),
+    (IMAGE[:, :, :2], r"must be \(H, W\), \(H, W, 3\) or \(H, W, 4\)"),
+    (IMAGE.reshape(-1), r"got shape \(180000,\)"),
+    (np.zeros((0, 0, 3), np.uint8), "the image is empty"),
+    (np.zeros((10, 0), np.uint8), "the image is empty"),
+])
+def test_images_the_runtime_cannot_read_are_clear_errors(oracle_onnx, image, words):
+    lm = Landmarker.from_file(oracle_onnx)
+    with pytest.raises(ValueError, match=words):
+        lm.detect(image, BOXES[:1])
+
 @pytest.mark.parametrize("box, words", [
     ([400, 10, 500, 100], "outside"),
     ([10, 300, 60, 400], "outside"),

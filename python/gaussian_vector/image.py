@@ -26,6 +26,8 @@ def as_rgb(image: np.ndarray) -> np.ndarray:
     img = np.asarray(image)
     if img.dtype != np.uint8:
         raise ValueError(f"images must be uint8 arrays, got dtype {img.dtype}")
+    if img.ndim in (2, 3) and 0 in img.shape[:2]:
+        raise ValueError(f"the image is empty (shape {img.shape})")
     if img.ndim == 2:
         return np.repeat(img[:, :, None], 3, axis=2)
     if img.ndim == 3 and img.shape[2] == 3:
