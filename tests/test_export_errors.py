@@ -45,6 +45,15 @@ def test_bad_numbers_are_refused_by_the_parser(capsys, checkpoints, flags, words
     assert exit_.value.code == 2 and words in capsys.readouterr().err
 
 
+def test_an_output_folder_that_cannot_be_made_fails_before_converting(capsys, checkpoints,
+                                                                       tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should go")
+    err = _fails(capsys, [str(checkpoints["gv"]), "--target", "onnx", "-o",
+                          str(blocker / "sub" / "m.onnx")])
+    assert "cannot create the output folder" in err and "faces from" not in err
+
+
 def test_unknown_target(capsys, checkpoints):
     assert "unknown target 'coreml'" in _fails(capsys, [str(checkpoints["gv"]), "--target",
                                                         "coreml"])

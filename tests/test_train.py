@@ -225,3 +225,15 @@ def test_asking_for_cuda_without_it_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ValueError, match="no usable CUDA device"):
         train(ModelConfig(**TINY), TrainConfig(device="cuda"), [], [], tmp_path / "run")
     assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_plot_convergence_names_a_log_line_it_cannot_read(tmp_path, capsys) -> None:
+    from gaussian_vector.cli.train import main as train_main
+
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "log.jsonl").write_text('{"epoch": 1, "nme_ion": 0.5}\nnot json\n')
+    with pytest.raises(SystemExit):
+        train_main(["--plot-convergence", str(tmp_path / "c.png"), "--runs",
+                    f"a={tmp_path / 'run'}"])
+    assert "log.jsonl:2 is not a gv-train log record" in capsys.readouterr().err
+    assert not (tmp_path / "c.png").exists()

@@ -97,6 +97,11 @@ def export(
         except ValueError as e:
             raise ExportError(f"--imgsz: {e}") from None
     dest = output_path(out, stem, target, int8)
+    try:  # before minutes of conversion, not after
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"cannot create the output folder {dest.parent}: "
+                          f"{e.strerror or e}") from None
     faces = load_faces(calib, config, max_faces)
     log(f"gv-export: {stem} ({config.head}, {config.arch} x{config.width_mult}, "
         f"{config.input_size}px, K={config.num_landmarks}) -> {dest} "
@@ -133,7 +138,6 @@ def export(
                 extra=extra)
         data = metadata_io.embed_tflite(data, meta)
 
-    dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(dest.name + ".unvalidated" + dest.suffix)
     tmp.write_bytes(data)
     try:

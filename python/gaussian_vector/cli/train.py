@@ -69,10 +69,15 @@ def read_log(path: Path) -> list[dict]:
     import json
 
     recs: dict[int, dict] = {}
-    for line in path.read_text().splitlines():
+    for n, line in enumerate(path.read_text().splitlines(), 1):
         if line.strip():
-            r = json.loads(line)
-            recs[r["epoch"]] = r
+            try:
+                r = json.loads(line)
+                recs[int(r["epoch"])] = r
+                float(r["nme_ion"])
+            except (ValueError, KeyError, TypeError):
+                raise ValueError(f"{path}:{n} is not a gv-train log record (JSON with "
+                                 "'epoch' and 'nme_ion')") from None
     return [recs[k] for k in sorted(recs)]
 
 
@@ -118,7 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         missing = [d for d in runs.values() if not (Path(d) / "log.jsonl").is_file()]
         if missing:
             parser.error(f"no log.jsonl in {missing}")
-        plot_convergence(runs, args.plot_convergence)
+        try:
+            plot_convergence(runs, args.plot_convergence)
+        except ValueError as e:
+            parser.error(str(e))
         return 0
     if args.out is None:
         parser.error("--out is required")
