@@ -220,6 +220,14 @@ def test_gv_train_refuses_a_recipe_that_cannot_train_in_one_line(tmp_path, capsy
     assert not run.exists()
 
 
+def test_an_empty_split_is_refused_before_anything_is_written(faces, tmp_path) -> None:
+    for train_s, val_s, words in (([], faces[:2], "no training faces"),
+                                  (faces[:2], [], "no validation faces")):
+        with pytest.raises(ValueError, match=words):
+            train(ModelConfig(**TINY), TrainConfig(device="cpu"), train_s, val_s, tmp_path / "r")
+        assert not (tmp_path / "r").exists()
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA: nothing to refuse")
 def test_asking_for_cuda_without_it_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(ValueError, match="no usable CUDA device"):

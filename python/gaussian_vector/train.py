@@ -155,6 +155,10 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {cfg.device!r}: this torch build has no usable CUDA device "
                          "(use --device cpu)")
+    if not train_samples:
+        raise ValueError("no training faces: check the data folder (and --limit)")
+    if not val_samples:
+        raise ValueError("no validation faces: the validation names are not in the data folder")
     workers = default_workers(device.type) if cfg.workers is None else cfg.workers
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
