@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from gaussian_vector import checkpoint
+from gaussian_vector.cli.outputs import prepare_outputs
 from gaussian_vector.runtime.decoding import DecodeParams, decode_heatmap_output, decode_packed
 
 from . import report
@@ -199,6 +200,9 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError(f"--runs must be >= 1, got {args.runs}")
     if args.warmup < 0:
         raise BenchError(f"--warmup must be >= 0, got {args.warmup}")
+    problem = prepare_outputs({"--json": args.json, "--plot": args.plot})
+    if problem:
+        raise BenchError(problem)
     if args.threads is not None and args.threads < 1:
         raise BenchError(f"--threads must be >= 1, got {args.threads}")
     if not args.bus_gbps > 0:

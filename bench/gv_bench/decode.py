@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gaussian_vector.cli.outputs import prepare_outputs
+
 K, W, H = 68, 64, 64
 BATCH = 64
 SCALE, ZERO_POINT = 0.01, -100
@@ -269,6 +271,9 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("--round-ms must be > 0")
     if args.cold_mb < 0:
         raise SystemExit("--cold-mb must be >= 0")
+    problem = prepare_outputs({"--json": args.json})
+    if problem:
+        raise SystemExit(f"gv-bench decode: {problem}")
     result = measure(args.rounds, args.round_ms, args.seed, args.cold_mb)
     met = target_report(result)
     print_report(result, met)
@@ -276,7 +281,6 @@ def run(args: argparse.Namespace) -> int:
         payload = {**result, "targets_met": met, "machine": platform.platform(),
                    "processor": platform.processor() or platform.machine(),
                    "rounds": args.rounds}
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0

@@ -9,6 +9,7 @@ import json
 import sys
 
 from gaussian_vector.cli.argtypes import int_at_least, nonnegative_float
+from gaussian_vector.cli.outputs import prepare_outputs
 
 from .errors import ExportError
 from .validate import INT8_MAX_NME_INCREASE
@@ -51,6 +52,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    problem = prepare_outputs({"--json": args.json})
+    if problem:
+        print(f"gv-export: error: {problem}", file=sys.stderr)
+        return 1
     try:
         from .exporter import export
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..decode import SUBPIXEL_MODES
 from .argtypes import positive_float
+from .outputs import prepare_outputs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if not 0 <= args.shrink < 1:
         print(f"gv-eval: --shrink must be in [0, 1), got {args.shrink}", file=sys.stderr)
+        return 2
+    problem = prepare_outputs({"--json": args.json, "--plot": args.plot})
+    if problem:
+        print(f"gv-eval: {problem}", file=sys.stderr)
         return 2
     from ..schemes import get_scheme
 

@@ -24,6 +24,7 @@ import numpy as np
 from ..decode import SUBPIXEL_MODES
 from ..runtime import DelegateSpec, Landmarker, RuntimeFailure
 from .argtypes import int_at_least
+from .outputs import prepare_outputs
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -192,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         print("gv-infer: error: no images or videos in the inputs (give files, folders or "
               "--samples)", file=sys.stderr)
         return 2
+    problem = prepare_outputs({"--json": args.json}, {"--draw": args.draw})
+    if problem:
+        print(f"gv-infer: error: {problem}", file=sys.stderr)
+        return 2
     try:
         box = parse_box(args.box)
         delegate = None
@@ -216,7 +221,6 @@ def main(argv: list[str] | None = None) -> int:
         runner.file(path, args.every)
     text = dump_json(lm.describe(), runner.records)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text)
     else:
         sys.stdout.write(text)

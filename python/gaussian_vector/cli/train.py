@@ -113,6 +113,8 @@ def plot_convergence(runs: dict[str, Path], out: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .outputs import prepare_outputs
+
     if args.plot_convergence:
         try:
             runs = dict(r.split("=", 1) for r in args.runs)
@@ -123,6 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         missing = [d for d in runs.values() if not (Path(d) / "log.jsonl").is_file()]
         if missing:
             parser.error(f"no log.jsonl in {missing}")
+        problem = prepare_outputs({"--plot-convergence": args.plot_convergence})
+        if problem:
+            parser.error(problem)
         try:
             plot_convergence(runs, args.plot_convergence)
         except ValueError as e:
@@ -153,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     data = args.data or default_data_root()
     if not (data / "300w").is_dir():
         print(f"gv-train: no 300w folder under {data} (set --data or GV_DATA)", file=sys.stderr)
+        return 2
+    problem = prepare_outputs(folders={"--out": args.out})
+    if problem:
+        print(f"gv-train: {problem}", file=sys.stderr)
         return 2
     train_s, val_s, summary = split_300w(data, youtube=args.youtube)
     logging.info("data: %s (%d train, %d val)", summary, len(train_s), len(val_s))

@@ -1,0 +1,77 @@
+"""Output paths are checked before the work: an unwritable --json, --plot, --draw or --out is
+one line naming the option, and the command has not run its model yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gaussian_vector.cli.outputs import prepare_outputs
+
+SAMPLES = Path(__file__).resolve().parents[1] / "python/gaussian_vector/samples"
+
+
+@pytest.fixture()
+def blocked(tmp_path) -> Path:
+    """A path under a regular file: no folder can ever be made there."""
+    f = tmp_path / "a_file"
+    f.write_text("in the way")
+    return f / "sub"
+
+
+def test_prepare_outputs_makes_parents_and_names_what_cannot_be_written(tmp_path, blocked):
+    assert prepare_outputs({"--json": tmp_path / "new/deeper/r.json"}) is None
+    assert (tmp_path / "new/deeper").is_dir()
+    assert prepare_outputs({"--json": None}, {"--draw": None}) is None
+    msg = prepare_outputs({"--json": blocked / "r.json"})
+    assert msg.startswith("--json ") and "cannot create the folder" in msg
+    msg = prepare_outputs(folders={"--draw": blocked})
+    assert msg.startswith("--draw ") and "cannot create the folder" in msg
+    (tmp_path / "d").mkdir()
+    assert "is a folder, not a file" in prepare_outputs({"--plot": tmp_path / "d"})
+
+
+def _run(main, argv, capsys) -> tuple[int, str]:
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse's parser.error
+        rc = e.code
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["infer-json", "infer-draw", "eval-json", "eval-plot",
+                                     "train-out", "export-json", "bench-json"])
+def test_every_command_refuses_an_unwritable_output_before_working(command, blocked, capsys,
+                                                                    monkeypatch):
+    from gaussian_vector.runtime import Landmarker
+
+    # the model must never be opened: the output check comes first
+    monkeypatch.setattr(Landmarker, "from_file", classmethod(
+        lambda *a, **k: pytest.fail("the model was opened before the output was checked")))
+    if command.startswith("infer"):
+        from gaussian_vector.cli.infer import main
+        opt = "--json" if command == "infer-json" else "--draw"
+        argv = [str(SAMPLES / "takeo.ppm"), opt, str(blocked / "x.json")]
+    elif command.startswith("eval"):
+        from gaussian_vector.cli.evaluate import main
+        opt = "--json" if command == "eval-json" else "--plot"
+        argv = ["--model", "default", "--data", str(SAMPLES), opt, str(blocked / "x")]
+    elif command == "train-out":
+        from gaussian_vector.cli.train import main
+        opt = "--out"
+        data = blocked.parent.parent / "data"
+        (data / "300w").mkdir(parents=True)  # an (empty) data folder: the check is before reading
+        argv = ["--out", str(blocked / "run"), "--data", str(data)]
+    elif command == "export-json":
+        pytest.importorskip("torch")
+        from gv_export.cli import main
+        opt = "--json"
+        argv = ["default", "--target", "onnx", "--json", str(blocked / "x.json")]
+    else:
+        from gv_bench.compare import main
+        opt = "--json"
+        argv = ["--json", str(blocked / "x.json"), "--no-npu"]
+    rc, err = _run(main, argv, capsys)
+    assert rc in (1, 2) and f"{opt} " in err and "cannot create the folder" in err, err
+    assert "Traceback" not in err
