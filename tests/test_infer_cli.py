@@ -138,6 +138,22 @@ def test_bad_numbers_are_refused_by_the_parser(capsys, flags, words):
     assert exit_.value.code == 2 and words in capsys.readouterr().err
 
 
+def test_a_box_on_noise_is_not_a_face_unless_min_score_is_zero(tmp_path, capsys):
+    pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
+    import cv2
+
+    noise = tmp_path / "noise.png"
+    cv2.imwrite(str(noise), np.random.default_rng(0).integers(0, 256, (256, 256, 3), np.uint8))
+    out = tmp_path / "r.json"
+    assert main([str(noise), "--box", "40,40,216,216", "--json", str(out)]) == 1
+    (rec,) = json.loads(out.read_text())["results"]
+    assert "not a face the model can read" in rec["error"] and "faces" not in rec
+    assert main([str(noise), "--box", "40,40,216,216", "--min-score", "0", "--json",
+                 str(out)]) == 0
+    (rec,) = json.loads(out.read_text())["results"]
+    assert rec["faces"][0]["score"] < 0.6
+
+
 def test_model_that_is_not_ours(foreign_onnx, capsys):
     rc = main([str(SAMPLES / "takeo.ppm"), "--model", str(foreign_onnx)])
     assert rc == 2

@@ -121,8 +121,9 @@ def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, boxes="l
     from .image import load_image
     from .runtime import Landmarker
 
+    # min_score=0: an evaluation scores every face, including the ones a board would refuse
     lm = Landmarker.from_file(path, beyond_box=beyond_box, tau=tau, sigma=sigma,
-                              subpixel=subpixel)
+                              subpixel=subpixel, min_score=0.0)
     k = lm.config.num_landmarks
     out = []
     for s in samples:

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..decode import SUBPIXEL_MODES
 from ..runtime import DelegateSpec, Landmarker, RuntimeFailure
-from .argtypes import int_at_least
+from .argtypes import int_at_least, nonnegative_float
 from .outputs import prepare_outputs
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subpixel", choices=SUBPIXEL_MODES, default="quarter",
                    help="decoder's sub-pixel rule: the paper's quarter-pixel shift (default) or "
                    "the parabola vertex (about 2%% lower error, docs/decoding.md)")
+    p.add_argument("--min-score", type=nonnegative_float, metavar="S",
+                   help="lowest face score (mean landmark confidence) taken as a face: lower "
+                   "ones are the detector's false alarms, or a --box with no readable face "
+                   "(default: the model head's, docs/runtime.md; 0 keeps every result)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the results here (else stdout)")
     p.add_argument("--draw", type=Path, metavar="DIR", help="write PNGs with landmarks drawn here")
     p.add_argument("--every", type=int_at_least(1), default=1, metavar="N",
@@ -205,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             delegate = DelegateSpec(args.delegate, opts)
         lm = Landmarker.from_file(args.model, delegate=delegate, threads=args.threads,
                                   cpu_fallback=args.cpu_fallback, providers=args.provider,
-                                  kernels=args.kernels, subpixel=args.subpixel)
+                                  kernels=args.kernels, subpixel=args.subpixel,
+                                  min_score=args.min_score)
     except (RuntimeFailure, ValueError, argparse.ArgumentTypeError) as e:
         print(f"gv-infer: error: {e}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ from .errors import (
     InterpreterMissing,
     ModelError,
     NoFaceError,
+    NotAFaceError,
     RuntimeFailure,
 )
 from .landmarker import Face, Landmarker
@@ -23,6 +24,7 @@ __all__ = [
     "Landmarker",
     "ModelError",
     "NoFaceError",
+    "NotAFaceError",
     "RuntimeFailure",
     "read_metadata",
     "resolve_model",

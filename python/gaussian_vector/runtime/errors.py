@@ -26,3 +26,8 @@ class NoFaceError(RuntimeFailure, LookupError):
 
 class BoxError(RuntimeFailure, ValueError):
     """A face box that is malformed or lies outside the image."""
+
+
+class NotAFaceError(RuntimeFailure, ValueError):
+    """A given face box whose landmarks score below the model's minimum: no face there, or one
+    the model cannot read (its landmarks would be a silent wrong answer)."""

@@ -22,7 +22,7 @@ from ..metadata import GV_LAYOUT, HEATMAP_LAYOUT, ModelMetadata
 from ..preprocess import crop_face, to_image_coords
 from .decoding import DecodeParams, decode_heatmap_output, decode_packed, native_available
 from .delegates import DelegateSpec
-from .errors import BoxError, ModelError, NoFaceError
+from .errors import BoxError, ModelError, NoFaceError, NotAFaceError
 from .inputs import InputEncoder
 from .interpreters import Backend, open_backend
 from .model_file import model_format, read_metadata
@@ -32,6 +32,12 @@ from .models import resolve_model
 MAX_BATCH = 32
 
 Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+#: Lowest face score (mean landmark confidence) taken as a face, per head. Measured with the
+#: shipped models on 970 faces (runs/face_scores.py, docs/runtime.md): GV faces score >= 1.14
+#: (fp32 and int8, boxes shrunk 30% included; two int8 failures, NME 29%, score 0.41-0.48) and
+#: heatmap faces >= 0.58; synthetic non-faces score <= 0.42 (GV) and <= 0.37 (heatmap).
+MIN_FACE_SCORE = {"gv": 0.6, "heatmap": 0.4}
 
 
 @dataclass
@@ -45,6 +51,11 @@ class Face:
     detector_score: float | None = None
 
     @property
+    def score(self) -> float:
+        """Mean landmark confidence: how much the model sees a face it can read in the crop."""
+        return float(np.mean(self.confidence))
+
+    @property
     def points(self) -> np.ndarray:
         """Alias of `landmarks` (K, 2)."""
         return self.landmarks
@@ -55,6 +66,7 @@ class Face:
             "box": [round(float(v), 2) for v in self.box],
             "landmarks": np.round(self.landmarks.astype(np.float64), 3).tolist(),
             "confidence": np.round(self.confidence.astype(np.float64), 4).tolist(),
+            "score": round(self.score, 4),
             "outside_box": np.flatnonzero(self.outside_box).tolist(),
             "detector_score": None if self.detector_score is None else float(self.detector_score),
         }
@@ -115,6 +127,7 @@ class Landmarker:
         sigma: float | None = None,
         subpixel: str = "quarter",
         kernels: str = "default",
+        min_score: float | None = None,
     ) -> None:
         self.backend, self.metadata, self.path = backend, metadata, path
         self._kernels = kernels
@@ -129,6 +142,10 @@ class Landmarker:
             beyond_box=bool(beyond_box),
             subpixel=check_subpixel(subpixel),
         )
+        self.min_score = (MIN_FACE_SCORE.get(self.config.head, 0.0) if min_score is None
+                          else float(min_score))
+        if not (np.isfinite(self.min_score) and self.min_score >= 0):
+            raise ValueError(f"min_score must be a finite number >= 0, got {min_score!r}")
         self.timing = Timing()
         self._check_contract()
         self._encode = InputEncoder(self.config, metadata.input.layout, backend.input.dtype,
@@ -150,6 +167,7 @@ class Landmarker:
         sigma: float | None = None,
         subpixel: str = "quarter",
         kernels: str = "default",
+        min_score: float | None = None,
     ) -> Landmarker:
         """Load an exported model (.tflite or .onnx; None or a shipped name like 'default').
 
@@ -162,6 +180,8 @@ class Landmarker:
         `subpixel` picks the interior-peak rule: 'quarter' (the paper's) or 'parabola'.
         `kernels` ('default', 'builtin', 'reference') picks the TFLite kernel set, for the
         model and the bundled detector alike (reference: for emulators; see docs/runtime.md).
+        `min_score`: the lowest face score taken as a face (default: MIN_FACE_SCORE of the
+        model's head; 0 keeps every result).
         """
         p = resolve_model(path)
         fmt = model_format(p)
@@ -178,7 +198,7 @@ class Landmarker:
         )
         return cls(backend, metadata, p, detector=detector, threads=threads,
                    use_native=use_native, beyond_box=beyond_box, tau=tau, sigma=sigma,
-                   subpixel=subpixel, kernels=kernels)
+                   subpixel=subpixel, kernels=kernels, min_score=min_score)
 
     # ------------------------------------------------------------------ contract checks
     def _check_contract(self) -> None:
@@ -275,7 +295,25 @@ class Landmarker:
             outside = np.any((xy[i] < -0.5) | (xy[i] > grid - 0.5), axis=-1)
             pts = to_image_coords(xy[i], transforms[i], self.config).astype(np.float32)
             faces.append(Face(b, pts, conf[i], outside, scores[i]))
-        return faces
+        return self._faces_only(faces, from_detector=boxes is None)
+
+    def _faces_only(self, faces: list[Face], from_detector: bool) -> list[Face]:
+        """Faces scoring below `min_score` are no faces: the detector's are dropped (its false
+        alarms), a given box is a NotAFaceError naming it (its landmarks would be wrong)."""
+        low = [i for i, f in enumerate(faces) if f.score < self.min_score]
+        if not low:
+            return faces
+        if from_detector:
+            kept = [f for i, f in enumerate(faces) if i not in low]
+            if not kept:
+                raise NoFaceError(f"no face found (the detector's {len(faces)} candidate(s) "
+                                  f"score below {self.min_score:g})")
+            return kept
+        i = low[0]
+        raise NotAFaceError(
+            f"box {i} {[round(float(v), 1) for v in faces[i].box]}: not a face the model can "
+            f"read (face score {faces[i].score:.2f} < {self.min_score:g}; a min_score of 0 "
+            "returns its landmarks anyway)")
 
     def _landmarks(
         self, image: np.ndarray, boxes: list[np.ndarray]
