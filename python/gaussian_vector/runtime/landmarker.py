@@ -34,7 +34,7 @@ MAX_BATCH = 32
 Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 #: Lowest face score (mean landmark confidence) taken as a face, per head. Measured with the
-#: shipped models on 970 faces (runs/face_scores.py, docs/runtime.md): GV faces score >= 1.14
+#: shipped models on 970 faces (bench/face_scores.py, docs/runtime.md): GV faces score >= 1.14
 #: (fp32 and int8, boxes shrunk 30% included; two int8 failures, NME 29%, score 0.41-0.48) and
 #: heatmap faces >= 0.58; synthetic non-faces score <= 0.42 (GV) and <= 0.37 (heatmap).
 MIN_FACE_SCORE = {"gv": 0.6, "heatmap": 0.4}
