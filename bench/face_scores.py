@@ -13,8 +13,8 @@ import json
 import cv2
 import numpy as np
 
-from gaussian_vector import affine
 from gaussian_vector.data import read_300w
+from gaussian_vector.data.boxes import face_box
 from gaussian_vector.data.readers import read_name_list
 from gaussian_vector.image import load_image
 from gaussian_vector.runtime import Landmarker
@@ -29,25 +29,17 @@ lm = Landmarker.from_file(args.model, min_score=0)  # measure every crop, refuse
 
 
 def score(img, box):
-    return float(lm.detect(img, [box])[0].confidence.mean())
-
-
-def shrink(b, s):
-    c = (b[:2] + b[2:]) / 2
-    half = (b[2:] - b[:2]) / 2 * (1 - s)
-    return np.concatenate([c - half, c + half])
+    return lm.detect(img, [box])[0].score
 
 
 out = {}
 val_names = read_name_list(f"{D}/300w/helen/val.txt")
 val, _ = read_300w(f"{D}/300w/helen/trainset", names=val_names)
 imgs = {s.name: load_image(s.image) for s in val}
-out["val"] = [score(imgs[s.name], affine.box_from_landmarks(s.points)) for s in val]
-out["val_shrink0.3"] = [score(imgs[s.name], shrink(affine.box_from_landmarks(s.points), 0.3))
-                        for s in val]
+out["val"] = [score(imgs[s.name], face_box(s)) for s in val]
+out["val_shrink0.3"] = [score(imgs[s.name], face_box(s, 0.3)) for s in val]
 yt, _ = read_300w(f"{D}/youtube-faces/testset")
-out["youtube"] = [score(load_image(s.image), affine.box_from_landmarks(s.points))
-                  for s in yt]
+out["youtube"] = [score(load_image(s.image), face_box(s)) for s in yt]
 
 rng = np.random.default_rng(0)
 syn = []
@@ -75,7 +67,7 @@ patches = []
 for s in train[:400]:
     img = load_image(s.image)
     h, w = img.shape[:2]
-    fb = affine.box_from_landmarks(s.points)
+    fb = face_box(s)
     side = 0.5 * max(fb[2] - fb[0], fb[3] - fb[1])
     for x0, y0 in ((0, 0), (w - side, 0), (0, h - side), (w - side, h - side)):
         b = np.array([x0, y0, x0 + side, y0 + side])

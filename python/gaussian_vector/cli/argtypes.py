@@ -7,6 +7,8 @@ import argparse
 import math
 from collections.abc import Callable
 
+from .._checks import positive
+
 
 def _number(text: str, kind: type) -> float:
     try:
@@ -17,10 +19,10 @@ def _number(text: str, kind: type) -> float:
 
 def positive_float(text: str) -> float:
     """A finite float > 0 (thresholds, tau, sigma)."""
-    v = _number(text, float)
-    if not (math.isfinite(v) and v > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return v
+    try:
+        return positive("value", _number(text, float))  # the numpy modules' own check
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}") from None
 
 
 def nonnegative_float(text: str) -> float:
