@@ -80,6 +80,30 @@ def test_300w_layouts_and_corrupt_files_skipped_with_warnings(tmp_path: Path, ca
         read_300w(tmp_path / "nope")
 
 
+@pytest.mark.parametrize("side", [1, 5, 7, 8])
+def test_images_under_8_px_are_read_or_skipped_never_an_opencv_assertion(
+        tmp_path: Path, caplog, side: int) -> None:
+    """OpenCV's 1/8-scale decode asserts on an image under 8 px: such an image is decoded whole,
+    kept when its landmarks lie on it and skipped, named, when they do not."""
+    cv2.imwrite(str(tmp_path / "tiny.png"), np.full((side, side, 3), 9, np.uint8))
+    write_pts(tmp_path / "tiny.pts", np.full((68, 2), side / 2, np.float32))
+    cv2.imwrite(str(tmp_path / "thumb.png"), np.full((side, side, 3), 9, np.uint8))
+    write_pts(tmp_path / "thumb.pts", _pts(np.random.default_rng(2)) + 100)  # a photo's points
+    with caplog.at_level(logging.WARNING):
+        samples, summary = read_300w(tmp_path)
+    assert [s.name for s in samples] == ["tiny"]
+    ((what, why),) = summary.skipped
+    assert what.endswith("thumb.png") and f"outside the {side}x{side} image" in why
+    assert "thumb.png" in caplog.text
+
+
+def test_landmarks_outside_a_large_image_name_its_exact_size(tmp_path: Path) -> None:
+    _jpg(tmp_path / "a.jpg", 100)
+    write_pts(tmp_path / "a.pts", _pts(np.random.default_rng(3)) + 500)
+    _, summary = read_300w(tmp_path)
+    assert "outside the 100x100 image" in summary.skipped[0][1]
+
+
 def test_name_lists_ignore_extensions_comments_and_blanks(tmp_path: Path) -> None:
     f = tmp_path / "val.txt"
     f.write_text("a_1\n\n# comment\nb_2.jpg\nc.pts  # trailing\n")

@@ -95,15 +95,41 @@ def _image_for(pts: Path) -> Path | None:
     return None
 
 
-def _check_image(path: Path) -> str | None:
-    """Why an image file is unusable (empty, undecodable), or None; reads only the header."""
+def _decode_reduced(data: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """(grey image, its scale): at 1/8 size where the image allows (fast: JPEG decodes at that
+    scale), else whole. OpenCV cannot reduce an image under 8 px on a side (it asserts)."""
     import cv2
 
+    try:
+        return cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8), 8
+    except cv2.error:
+        try:
+            return cv2.imdecode(data, cv2.IMREAD_GRAYSCALE), 1
+        except cv2.error:
+            return None, 1
+
+
+def _check_image(path: Path, points: np.ndarray | None = None) -> str | None:
+    """Why an image file is unusable (empty, undecodable, or not holding its landmarks at all),
+    or None. Decodes at 1/8 size where it can: a folder of photos is checked in seconds."""
     if path.stat().st_size == 0:
         return "empty image file"
     data = np.fromfile(path, dtype=np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    return None if img is not None else "image cannot be decoded"
+    img, scale = _decode_reduced(data)
+    if img is None:
+        return "image cannot be decoded"
+    if points is None:
+        return None
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    h, w = img.shape[0] * scale, img.shape[1] * scale  # at 1/8: an upper bound of the size
+    if x1 >= -0.5 and y1 >= -0.5 and x0 <= w - 0.5 and y0 <= h - 0.5:
+        return None
+    if scale != 1:
+        import cv2
+
+        h, w = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE).shape[:2]  # the exact size to name
+    return (f"its landmarks (x {x0:.0f}..{x1:.0f}, y {y0:.0f}..{y1:.0f}) lie outside the "
+            f"{w}x{h} image")
 
 
 def read_300w(
@@ -145,7 +171,7 @@ def read_300w(
                 summary.skip(str(pts_path), "no image beside it")
                 continue
             if check_images:
-                why = _check_image(img)
+                why = _check_image(img, pts)
                 if why:
                     summary.skip(str(img), why)
                     continue
