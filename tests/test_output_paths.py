@@ -75,3 +75,53 @@ def test_every_command_refuses_an_unwritable_output_before_working(command, bloc
     rc, err = _run(main, argv, capsys)
     assert rc in (1, 2) and f"{opt} " in err and "cannot create the folder" in err, err
     assert "Traceback" not in err
+
+
+@pytest.fixture()
+def unwritable(tmp_path) -> Path:
+    """An existing folder in which no file can be created: read-only by its mode bits, or (for
+    root, whom mode bits do not stop and os.access waves through) sysfs."""
+    import os
+
+    d = tmp_path / "read_only"
+    d.mkdir()
+    d.chmod(0o500)
+    try:
+        (d / "probe").touch()
+    except OSError:
+        return d
+    for candidate in (Path("/sys"), Path("/proc")):
+        if candidate.is_dir() and os.access(candidate, os.W_OK):
+            try:
+                (candidate / ".gv-probe").touch()
+            except OSError:
+                return candidate
+    pytest.skip("no folder here refuses new files to this user")
+
+
+def test_an_unwritable_existing_folder_is_named_even_for_root(unwritable):
+    msg = prepare_outputs({"--json": unwritable / "r.json"})
+    assert msg.startswith(f"--json {unwritable / 'r.json'}: cannot write in the folder")
+
+
+@pytest.mark.parametrize("as_folder", [True, False])
+def test_export_output_in_an_unwritable_folder_fails_before_converting(unwritable, as_folder,
+                                                                         capsys, monkeypatch):
+    pytest.importorskip("torch")
+    import gv_export.exporter
+    from gv_export.cli import main
+
+    monkeypatch.setattr(gv_export.exporter, "export", lambda *a, **k: pytest.fail(
+        "the export ran before its output folder was checked"))
+    out = f"{unwritable}/" if as_folder else str(unwritable / "m.onnx")
+    rc, err = _run(main, ["default", "--target", "onnx", "-o", out], capsys)
+    assert rc == 1 and "gv-export: error: --output " in err and "cannot write in" in err, err
+
+
+def test_bench_cache_that_cannot_be_written_is_one_line(unwritable, blocked, capsys):
+    from gv_bench.compare import main
+
+    for cache in (blocked, unwritable):
+        rc, err = _run(main, ["--cache", str(cache), "--no-npu", "--formats", "onnx-fp32"],
+                       capsys)
+        assert rc == 2 and err.startswith("gv-bench: error: --cache ") and "Traceback" not in err

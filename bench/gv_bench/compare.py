@@ -158,7 +158,9 @@ def _pairs(args: argparse.Namespace, log: Callable[[str], None]) -> list[tuple[P
         raise BenchError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
                          f"choose from {', '.join(FORMATS)}")
     cache = cache_root(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
+    problem = prepare_outputs(folders={"--cache" if args.cache else "the export cache": cache})
+    if problem:
+        raise BenchError(problem)
     return [(_exported(args.gv, f, cache, log), _exported(args.heatmap, f, cache, log))
             for f in fmts]
 

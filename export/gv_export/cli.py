@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from gaussian_vector.cli.argtypes import int_at_least, nonnegative_float
@@ -52,7 +53,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    problem = prepare_outputs({"--json": args.json})
+    out = args.output  # a folder (existing, or ending in a separator) or a file name
+    out_is_folder = bool(out) and (os.path.isdir(out) or out.endswith(os.sep))
+    problem = prepare_outputs({"--json": args.json, "--output": None if out_is_folder else out},
+                              {"--output": out if out_is_folder else None})
     if problem:
         print(f"gv-export: error: {problem}", file=sys.stderr)
         return 1

@@ -3,7 +3,7 @@ cost a finished evaluation or export, nor end it in a traceback."""
 
 from __future__ import annotations
 
-import os
+import tempfile
 from pathlib import Path
 
 
@@ -19,8 +19,19 @@ def prepare_outputs(files: dict[str, object] | None = None,
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             return f"{opt} {file or folder}: cannot create the folder {folder} ({e.strerror or e})"
-        if not os.access(folder, os.W_OK):
-            return f"{opt} {file or folder}: the folder {folder} is not writable"
+        problem = _cannot_write_in(folder)
+        if problem:
+            return f"{opt} {file or folder}: cannot write in the folder {folder} ({problem})"
         if file is not None and file.is_dir():
             return f"{opt} {file}: is a folder, not a file"
     return None
+
+
+def _cannot_write_in(folder: Path) -> str | None:
+    """Why no file can be created in `folder`, found by creating (and removing) one: permission
+    bits do not tell (root passes os.access on a read-only mount such as /sys)."""
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".gv-write-check-"):
+            return None
+    except OSError as e:
+        return e.strerror or str(e)
