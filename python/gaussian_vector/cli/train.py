@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from .extras import need, reports_missing_modules
+
 
 def default_data_root() -> Path:
     """GV_DATA, else ../shared/data relative to the repository root."""
@@ -40,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--shift", type=float, default=0.0, help="augmentation: max jitter of the "
                    "crop centre, fraction of its side (puts some landmarks outside the crop)")
+    p.add_argument("--flip-shift", type=float, default=0.0, help="augmentation: flipped "
+                   "faces' labels sit this fraction of the landmarks' box right of the exact "
+                   "mirror, keeping the annotators' offset (300-W: 0.004; docs/training.md)")
     p.add_argument("--init-from", metavar="MODEL", help="start from this checkpoint's weights "
                    "(path or alias, e.g. default) with a fresh optimiser and schedule")
     p.add_argument("--input-size", type=int, default=256)
@@ -110,6 +115,7 @@ def plot_convergence(runs: dict[str, Path], out: Path) -> None:
     plt.close(fig)
 
 
+@reports_missing_modules("gv-train")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -125,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         missing = [d for d in runs.values() if not (Path(d) / "log.jsonl").is_file()]
         if missing:
             parser.error(f"no log.jsonl in {missing}")
-        problem = prepare_outputs({"--plot-convergence": args.plot_convergence})
+        problem = (prepare_outputs({"--plot-convergence": args.plot_convergence})
+                   or need("--plot-convergence", "matplotlib"))
         if problem:
             parser.error(problem)
         try:
@@ -135,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.out is None:
         parser.error("--out is required")
+    problem = need("training", "torch")
+    if problem:
+        print(f"gv-train: error: {problem}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from ..config import ModelConfig
     from ..data.augment import NO_AUGMENT, AugmentConfig
@@ -150,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                          weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
                          workers=args.workers,
                          awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
-                         else AugmentConfig(shift=args.shift), device=args.device,
+                         else AugmentConfig(shift=args.shift, flip_shift=args.flip_shift),
+                         device=args.device,
                          max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
     except ValueError as e:
         print(f"gv-train: {e}", file=sys.stderr)

@@ -3,6 +3,14 @@
 A training sample is cropped with `affine.crop_transform(box, ..., rotation, scale, flip)`: the
 same function the runtime uses without augmentation, so training and serving share one warp.
 Flips also permute the landmark indices with the scheme's flip permutation.
+
+The flip mirrors image and labels about the same centre, exactly (0-based pixel centres). The
+300-W annotations, though, are not mirror-symmetric: they sit about 0.4% of the face box to the
+right of where their own mirror images put them (half the x disagreement between a photo's labels
+and its mirror's, measured with the shipped models on HELEN and AFW alike; docs/training.md). An
+exact flip teaches the network the average of +0.4% and -0.4%, so it lands that far left of the
+labels on every photo. `flip_shift` moves a flipped sample's labels so that they keep the
+annotators' convention instead of inverting it.
 """
 
 from __future__ import annotations
@@ -27,6 +35,9 @@ class AugmentConfig:
     shift: float = 0.0  # max jitter of the crop centre, fraction of its side
     occlusion_p: float = 0.5
     occlusion_max: float = 0.4  # max side of the occluding rectangle, fraction of the crop
+    #: how far right of the mirror-symmetric position the annotations sit, as a fraction of the
+    #: landmarks' box's longer side (300-W: 0.004); flipped labels keep that offset. 0 = exact
+    flip_shift: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("rotation_p", "flip_p", "occlusion_p"):
@@ -40,6 +51,9 @@ class AugmentConfig:
             raise ValueError(f"shift is a fraction of the crop side in [0, 0.5], got {self.shift}")
         if not 0.0 <= self.occlusion_max <= 1.0:
             raise ValueError(f"occlusion_max is a fraction in [0, 1], got {self.occlusion_max}")
+        if not abs(self.flip_shift) <= 0.05:
+            raise ValueError("flip_shift is a small fraction of the face box in [-0.05, 0.05], "
+                             f"got {self.flip_shift}")
 
 
 NO_AUGMENT = AugmentConfig(rotation_p=0.0, scale_min=1.0, scale_max=1.0, flip_p=0.0,
@@ -59,8 +73,18 @@ def sample_transform(
     return m, flip
 
 
-def transform_points(points: np.ndarray, m: np.ndarray, flip: bool, scheme: Scheme) -> np.ndarray:
-    """Landmarks through the crop affine; a flipping affine also permutes the indices."""
+def transform_points(points: np.ndarray, m: np.ndarray, flip: bool, scheme: Scheme,
+                     flip_shift: float = 0.0) -> np.ndarray:
+    """Landmarks through the crop affine; a flipping affine also permutes the indices.
+
+    With `flip_shift` (see `AugmentConfig`) a flipped face's labels sit that fraction of the
+    landmarks' box to the right of the exact mirror, in the mirrored image's own x direction:
+    the points move left by twice it in the source image before the mirroring affine.
+    """
+    if flip and flip_shift:
+        box = affine.box_from_landmarks(points)
+        points = np.asarray(points, dtype=np.float64).copy()
+        points[:, 0] -= 2.0 * flip_shift * max(box[2] - box[0], box[3] - box[1])
     out = affine.apply(m, points)
     if flip:
         out = out[list(scheme.flip_perm)]

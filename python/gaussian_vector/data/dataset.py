@@ -88,7 +88,8 @@ class LandmarkDataset(Dataset):
         m, flip = sample_transform(box, cfg.input_size, cfg.enlarge, self.augment, rng)
         crop = affine.warp(self.image(i), m, cfg.input_size)
         crop = occlude(crop, self.augment, rng)
-        pts = affine.crop_to_heatmap(transform_points(s.points, m, flip, self.scheme),
+        pts = affine.crop_to_heatmap(transform_points(s.points, m, flip, self.scheme,
+                                                      self.augment.flip_shift),
                                      cfg.input_size // cfg.output_size)
         item = {
             "image": torch.from_numpy(normalise(crop, cfg)),
