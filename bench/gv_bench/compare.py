@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from gaussian_vector import checkpoint
+from gaussian_vector.cli.extras import need, reports_missing_modules
 from gaussian_vector.cli.outputs import prepare_outputs
 from gaussian_vector.runtime.decoding import DecodeParams, decode_heatmap_output, decode_packed
 
@@ -152,6 +153,10 @@ def _pairs(args: argparse.Namespace, log: Callable[[str], None]) -> list[tuple[P
     if any(exported):
         raise BenchError("give --gv and --heatmap in the same form: both exported files, or "
                          "both checkpoints/aliases (exported for every --formats)")
+    problem = need("exporting checkpoints to benchmark (.tflite/.onnx files need none)", "torch",
+                   extra="export")
+    if problem:
+        raise BenchError(problem)
     fmts = [f.strip() for f in args.formats.split(",") if f.strip()]
     unknown = [f for f in fmts if f not in FORMATS]
     if unknown or not fmts:
@@ -202,7 +207,8 @@ def run(args: argparse.Namespace) -> int:
         raise BenchError(f"--runs must be >= 1, got {args.runs}")
     if args.warmup < 0:
         raise BenchError(f"--warmup must be >= 0, got {args.warmup}")
-    problem = prepare_outputs({"--json": args.json, "--plot": args.plot})
+    problem = (prepare_outputs({"--json": args.json, "--plot": args.plot})
+               or (need("--plot", "matplotlib") if args.plot else None))
     if problem:
         raise BenchError(problem)
     if args.threads is not None and args.threads < 1:
@@ -254,6 +260,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+@reports_missing_modules("gv-bench")
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:

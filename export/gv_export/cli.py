@@ -10,10 +10,15 @@ import os
 import sys
 
 from gaussian_vector.cli.argtypes import int_at_least, nonnegative_float
+from gaussian_vector.cli.extras import need
 from gaussian_vector.cli.outputs import prepare_outputs
 
 from .errors import ExportError
-from .validate import INT8_MAX_NME_INCREASE
+
+try:  # the int8 gate's default, for --help: validate imports torch, which a board lacks
+    from .validate import INT8_MAX_NME_INCREASE
+except ImportError:
+    INT8_MAX_NME_INCREASE = None
 
 EPILOG = """examples:
   gv-export default --target tflite --int8 --npu ethos-u55-256 --max-nme-increase 0.05
@@ -42,9 +47,10 @@ def parser() -> argparse.ArgumentParser:
                    "e.g. ethos-u55-256, and report NPU coverage and cycles (needs --int8)")
     p.add_argument("--bpm", choices=("fused", "separable"), default="fused",
                    help="GV tail: means before the 1x1 head (fused, default) or after it")
+    gate = "the int8 gate" if INT8_MAX_NME_INCREASE is None else INT8_MAX_NME_INCREASE
     p.add_argument("--max-nme-increase", type=nonnegative_float, default=INT8_MAX_NME_INCREASE,
                    metavar="F", help="int8 fails when its NME exceeds torch's by more than this "
-                   f"fraction (default {INT8_MAX_NME_INCREASE})")
+                   f"fraction (default {gate})")
     p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="show converter output and tracebacks")
@@ -53,6 +59,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    problem = need("gv-export", "torch", extra="export")
+    if problem:
+        print(f"gv-export: error: {problem}", file=sys.stderr)
+        return 1
     out = args.output  # a folder (existing, or ending in a separator) or a file name
     out_is_folder = bool(out) and (os.path.isdir(out) or out.endswith(os.sep))
     problem = prepare_outputs({"--json": args.json, "--output": None if out_is_folder else out},

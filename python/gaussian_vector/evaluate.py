@@ -84,6 +84,12 @@ def decode_outputs(o: Outputs, *, beyond_box: bool = True, tau: float | None = N
     return np.stack([to_image_coords(hm_xy[i], o.affines[i], cfg) for i in range(len(hm_xy))])
 
 
+def is_exported(model: str | Path) -> bool:
+    """Whether `model` names an exported model (.onnx/.tflite, run through the runtime) rather
+    than a torch checkpoint or checkpoint alias."""
+    return Path(str(model)).suffix.lower() in EXPORTED_SUFFIXES
+
+
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
             beyond_box: bool = True, tau: float | None = None, sigma: float | None = None,
             progress: bool = False, boxes: str = "landmarks",
@@ -99,7 +105,7 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
     check_subpixel(subpixel)
     if boxes not in ("landmarks", "detector"):
         raise ValueError(f"boxes must be 'landmarks' or 'detector', got {boxes!r}")
-    if Path(str(model_path)).suffix.lower() in EXPORTED_SUFFIXES:
+    if is_exported(model_path):
         return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma,
                                  boxes=boxes, refine=refine, subpixel=subpixel)
     if boxes == "detector" or refine:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..decode import SUBPIXEL_MODES
 from .argtypes import positive_float
+from .extras import need, reports_missing_modules
 from .outputs import prepare_outputs
 
 
@@ -63,9 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 def sweep(args, samples, scheme: str) -> int:
     """--sweep-bbs: one network pass, many decodings; prints and writes the grid."""
     from ..checkpoint import load
-    from ..evaluate import infer_torch, sweep_beyond_box
+    from ..evaluate import infer_torch, is_exported, sweep_beyond_box
 
-    if str(args.model[0]).lower().endswith((".tflite", ".onnx")):
+    if is_exported(args.model[0]):
         print(f"gv-eval: --sweep-bbs runs a torch checkpoint once and decodes its vectors many "
               f"times: give a .pt or an alias, not {args.model[0]}", file=sys.stderr)
         return 2
@@ -140,9 +141,28 @@ def compare_first(results: dict[str, dict]) -> list[dict]:
     return rows
 
 
+def missing_packages(args: argparse.Namespace) -> str | None:
+    """One line naming the extra to install when these arguments need a package that is not
+    installed (torch checkpoints need torch, --plot matplotlib), before any data is read."""
+    from ..evaluate import is_exported
+
+    checkpoints = [m for m in args.model if not is_exported(m)]
+    if checkpoints or args.sweep_bbs:
+        what = f"--model {checkpoints[0]} (a checkpoint)" if checkpoints else "--sweep-bbs"
+        problem = need(what, "torch")
+        if problem:
+            return problem
+    return need("--plot", "matplotlib") if args.plot else None
+
+
+@reports_missing_modules("gv-eval")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    problem = missing_packages(args)
+    if problem:
+        print(f"gv-eval: error: {problem}", file=sys.stderr)
+        return 2
     from ..data.readers import read_300w, read_name_list
     from ..evaluate import evaluate, predict
 

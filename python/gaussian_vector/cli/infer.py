@@ -24,6 +24,7 @@ import numpy as np
 from ..decode import SUBPIXEL_MODES
 from ..runtime import DelegateSpec, Landmarker, RuntimeFailure
 from .argtypes import int_at_least, nonnegative_float
+from .extras import reports_missing_modules
 from .outputs import prepare_outputs
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
@@ -190,6 +191,7 @@ def dump_json(model: dict, records: list[dict]) -> str:
     return f'{{"model": {json.dumps(model)},\n "results": [\n  {lines}\n ]}}\n'
 
 
+@reports_missing_modules("gv-infer")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     files = expand([*args.inputs, *([SAMPLES] if args.samples else [])])

@@ -1,0 +1,79 @@
+"""The quick-start install has no torch (`pip install ".[tflite]"`): every command's --help works
+there, and a command or option that needs torch (or matplotlib) says in one line which extra to
+install, before it reads any data, instead of ending in a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "python" / "gaussian_vector" / "samples"
+#: where each command's main lives
+MAINS = {
+    "gv-train": "gaussian_vector.cli.train",
+    "gv-eval": "gaussian_vector.cli.evaluate",
+    "gv-infer": "gaussian_vector.cli.infer",
+    "gv-export": "gv_export.cli",
+    "gv-bench": "gv_bench.cli",
+}
+
+
+def run_without(blocked: tuple[str, ...], command: str, *argv: str) -> subprocess.CompletedProcess:
+    """`command argv...` in a fresh interpreter in which `blocked` modules cannot be imported."""
+    code = f"""
+        import sys
+        for m in {blocked!r}:
+            sys.modules[m] = None
+        from {MAINS[command]} import main
+        sys.exit(main({list(argv)!r}))
+    """
+    path = ":".join(str(REPO / d) for d in ("python", "export", "bench"))
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, cwd=REPO, env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin"})
+
+
+@pytest.mark.parametrize("command", [*MAINS, "gv-bench decode"])
+def test_every_help_works_without_torch(command):
+    name, *sub = command.split()
+    r = run_without(("torch",), name, *sub, "--help")
+    assert r.returncode == 0 and "usage:" in r.stdout, r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command, argv, install", [
+    ("gv-train", ["--out", "{tmp}/run", "--data", "{tmp}"], "gaussian-vector[train]"),
+    ("gv-eval", ["--model", "default", "--data", str(SAMPLES)], "gaussian-vector[train]"),
+    ("gv-eval", ["--model", "default.tflite", "--data", str(SAMPLES), "--plot", "{tmp}/c.png"],
+     "pip install matplotlib"),
+    ("gv-export", ["default", "--target", "tflite"], "gaussian-vector[export]"),
+    ("gv-bench", ["--no-npu"], "gaussian-vector[export]"),
+])
+def test_a_command_that_needs_torch_names_the_extra_in_one_line(command, argv, install,
+                                                                 tmp_path):
+    (tmp_path / "300w").mkdir()
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    r = run_without(("torch", "matplotlib"), command, *argv)
+    assert r.returncode in (1, 2), r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith(f"{command}: error: ") and install in line, line
+
+
+def test_an_unforeseen_missing_package_is_one_line_and_other_errors_pass(capsys):
+    from gaussian_vector.cli.extras import reports_missing_modules
+
+    def missing(name: str):
+        @reports_missing_modules("gv-x")
+        def main(argv=None) -> int:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return main
+
+    assert missing("cv2")() == 2
+    assert capsys.readouterr().err == ("gv-x: error: cv2 is not installed: "
+                                       "pip install 'gaussian-vector[runtime]'\n")
+    with pytest.raises(ModuleNotFoundError):  # not an optional package of ours: a real bug
+        missing("gaussian_vector.nope")()
