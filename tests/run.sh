@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The test command (README.md): sets up .venv if needed, installs the package with its test
+# The test command (README.md): sets up .venv-test if needed, installs the package with its test
 # extras (torch pinned first: a looser spec pulls GBs of CUDA wheels), builds and runs the C++
 # tests through ctest (plain and with ASan/UBSan), then runs pytest. Exits non-zero on any
 # failure, and when pytest collects no tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-VENV=${GV_VENV:-.venv}
+# Its own environment: the quick start's .venv is the board-like install (no torch), which an
+# editable install with torch and the test extras would silently replace.
+VENV=${GV_VENV:-.venv-test}
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 step() { printf '\n== %s\n' "$*"; }

@@ -11,12 +11,13 @@
 #
 # Environment: GV_CROSS_PYTHON=auto (default: step 3 runs when the host has Debian's apt and a
 # python3.X matching the venv; a failure there fails the script), =off (skip step 3).
-# GV_VENV (default .venv) provides pybind11's CMake files. Exits non-zero on any failure.
+# GV_VENV (default .venv-test, the tests' environment: tests/run.sh) provides pybind11's CMake
+# files. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 BUILD=${GV_CROSS_BUILD:-build/aarch64}
-VENV=${GV_VENV:-.venv}
+VENV=${GV_VENV:-.venv-test}
 SYSROOT=/usr/aarch64-linux-gnu
 JOBS=$(nproc 2>/dev/null || echo 2)
 CROSS_PYTHON=${GV_CROSS_PYTHON:-auto}
