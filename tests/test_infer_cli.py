@@ -172,13 +172,7 @@ def test_draw_and_video_frames(oracle_onnx, tmp_path, capsys):
     import cv2
 
     img = cv2.imread(str(SAMPLES / "takeo.ppm"))
-    video = tmp_path / "clip.avi"
-    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, img.shape[1::-1])
-    if not w.isOpened():
-        pytest.skip("this OpenCV build cannot write MJPG video")
-    for _ in range(3):
-        w.write(img)
-    w.release()
+    video = _video(tmp_path / "clip.avi", [img] * 3)
     out, draw = tmp_path / "r.json", tmp_path / "draw"
     rc = main([str(video), str(SAMPLES / "takeo.ppm"), "--model", str(oracle_onnx),
                "--json", str(out), "--draw", str(draw), "--no-progress"])
@@ -203,7 +197,120 @@ def test_unreadable_video_and_empty_folder(oracle_onnx, tmp_path, capsys):
 
 
 def test_samples_flag_runs_the_bundled_faces(oracle_onnx, capsys):
-    assert main(["--samples", "--model", str(oracle_onnx), "--no-progress"]) == 0
+    assert main(["--samples", "--model", str(oracle_onnx), "--no-progress", "--json", "-"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert sorted(Path(r["file"]).name for r in doc["results"]) == ["einstein.jpg", "takeo.ppm"]
     assert main(["--model", str(oracle_onnx)]) == 2  # nothing to run
+
+
+def test_the_terminal_gets_a_summary_line_per_file_not_the_landmarks(oracle_onnx, capsys):
+    """The quick start printed 68x2 coordinates of JSON: now one line per file (JSON on
+    request: --json / --jsonl, "-" for stdout)."""
+    assert main(["--samples", "--model", str(oracle_onnx), "--no-progress"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [Path(ln.split(":")[0]).name for ln in lines] == ["einstein.jpg", "takeo.ppm"]
+    assert all(": 1 face, score " in ln and ln.endswith(" ms)") for ln in lines), lines
+
+
+def test_results_are_written_as_they_come_and_ctrl_c_keeps_them(oracle_onnx, tmp_path, capsys,
+                                                                monkeypatch):
+    """Ctrl-C during the second file: exit 130 and one line; the first file's result is in the
+    JSON Lines file (written as it came) and in the JSON document (written on the interrupt)."""
+    from gaussian_vector.cli import infer
+
+    done = []
+
+    def one(self, image, record, stem):
+        if done:
+            raise KeyboardInterrupt
+        done.append(stem)
+        record["faces"], record["timing_ms"] = [], {}
+
+    monkeypatch.setattr(infer.Runner, "one", one)
+    jsonl, doc = tmp_path / "r.jsonl", tmp_path / "r.json"
+    rc = main(["--samples", "--model", str(oracle_onnx), "--no-progress", "--jsonl", str(jsonl),
+               "--json", str(doc)])
+    err = capsys.readouterr().err.strip()
+    assert rc == 130
+    assert err == (f"gv-infer: interrupted after 1 of 2 files; 1 result so far in {jsonl} and "
+                   f"{doc}"), err
+    first, *records = [json.loads(ln) for ln in jsonl.read_text().splitlines()]
+    assert "model" in first and [Path(r["file"]).name for r in records] == ["einstein.jpg"]
+    saved = json.loads(doc.read_text())
+    assert saved["interrupted"] is True and saved["results"] == records
+
+
+def _face(box: list[float], n: int = 5):
+    """A Face with `n` landmarks spread inside `box` (for drawing)."""
+    from gaussian_vector.runtime.landmarker import Face
+
+    x0, y0, x1, y1 = box
+    pts = np.stack([np.linspace(x0, x1, n + 2)[1:-1], np.full(n, (y0 + y1) / 2)], 1)
+    return Face(np.array(box), pts.astype(np.float32), np.ones(n, np.float32), np.zeros(n, bool))
+
+
+def _green_blobs(png: Path) -> list[int]:
+    """Pixel areas of the green landmark dots in a drawing."""
+    import cv2
+
+    img = cv2.imread(str(png))
+    green = ((img[:, :, 1] > 200) & (img[:, :, 2] < 100) & (img[:, :, 0] < 100)).astype(np.uint8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(green)
+    return [int(a) for a in stats[1:, cv2.CC_STAT_AREA]]
+
+
+def test_drawn_marks_follow_the_face_not_the_image(tmp_path):
+    """The same 4000 px photo with a small and a large face: the dots are sized from each face
+    (the old rule sized them from the image, the same for both), and none swallows another."""
+    from gaussian_vector.cli.infer import draw
+
+    image = np.full((3000, 4000, 3), 90, np.uint8)
+    draw(image, [_face([100, 100, 220, 220])], tmp_path / "small.png", max_side=0)
+    draw(image, [_face([500, 500, 2500, 2500])], tmp_path / "large.png", max_side=0)
+    small, large = _green_blobs(tmp_path / "small.png"), _green_blobs(tmp_path / "large.png")
+    assert len(small) == len(large) == 5  # five separate dots on either face
+    assert max(small) <= 30 and min(large) > 20 * max(small), (small, large)
+
+
+def test_drawings_are_scaled_to_a_maximum_side(tmp_path):
+    import cv2
+
+    from gaussian_vector.cli.infer import DRAW_MAX_SIDE, draw
+
+    image = np.full((3000, 4000, 3), 90, np.uint8)
+    faces = [_face([1000, 1000, 1800, 1800])]
+    draw(image, faces, tmp_path / "default.png")
+    draw(image, faces, tmp_path / "640.png", max_side=640)
+    draw(image, faces, tmp_path / "full.png", max_side=0)
+    assert cv2.imread(str(tmp_path / "default.png")).shape[:2] == (960, DRAW_MAX_SIDE)
+    assert cv2.imread(str(tmp_path / "640.png")).shape[:2] == (480, 640)
+    assert cv2.imread(str(tmp_path / "full.png")).shape[:2] == (3000, 4000)
+    assert len(_green_blobs(tmp_path / "640.png")) == 5  # the marks scale with the drawing
+
+
+def _video(path: Path, frames: list[np.ndarray]) -> Path:
+    import cv2
+
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5, (w, h))
+    if not writer.isOpened():
+        pytest.skip("this OpenCV build cannot write MJPG video")
+    for f in frames:
+        writer.write(f)
+    writer.release()
+    return path
+
+
+def test_a_video_with_no_face_is_one_line_not_one_per_frame(oracle_onnx, tmp_path, capsys):
+    video = _video(tmp_path / "wall.avi", [np.full((96, 128, 3), 127, np.uint8)] * 6)
+    out = tmp_path / "r.jsonl"
+    assert main([str(video), "--model", str(oracle_onnx), "--jsonl", str(out)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"gv-infer: {video}: no face found in any of its 6 frames"
+    frames = [json.loads(ln) for ln in out.read_text().splitlines()[1:]]
+    assert [f["frame"] for f in frames] == list(range(6)) and all(f["faces"] == [] for f in frames)
+
+
+def test_json_and_jsonl_cannot_both_take_stdout(capsys):
+    assert main(["--samples", "--json", "-", "--jsonl", "-"]) == 2
+    assert "cannot both write to stdout" in capsys.readouterr().err

@@ -44,7 +44,7 @@ def test_runtime_detector_and_cli_run_without_torch(oracle_onnx):
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
             rc = gaussian_vector.cli.infer.main(
-                [{str(SAMPLES / "takeo.ppm")!r}, "--model", {str(oracle_onnx)!r}])
+                [{str(SAMPLES / "takeo.ppm")!r}, "--model", {str(oracle_onnx)!r}, "--json", "-"])
         assert rc == 0 and len(json.loads(buf.getvalue())["results"][0]["faces"]) == 1
         assert sys.modules.get("torch") is None
         print("ok")
