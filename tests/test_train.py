@@ -145,6 +145,24 @@ def test_init_from_starts_a_new_run_from_another_checkpoints_weights(faces, tmp_
         train(cfg, tc, faces[:8], faces[8:12], tmp_path / "d", init_from=tmp_path / "nope.pt")
 
 
+def test_init_from_into_a_folder_with_a_run_is_refused_not_ignored(faces, tmp_path) -> None:
+    """--init-from on a folder holding last.pt used to resume that run and drop --init-from
+    without a word; it is refused before anything is touched (--no-resume starts over)."""
+    from gaussian_vector import checkpoint
+
+    tc = TrainConfig(epochs=1, batch_size=4, max_steps_per_epoch=1, threads=2, progress=False)
+    train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path / "src")
+    train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path / "run")
+    before = (tmp_path / "run/last.pt").read_bytes()
+    with pytest.raises(ValueError, match=r"already holds a run \(last.pt\).*--no-resume"):
+        train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path / "run",
+              init_from=tmp_path / "src/last.pt")
+    assert (tmp_path / "run/last.pt").read_bytes() == before
+    train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path / "run", resume=False,
+          init_from=tmp_path / "src/last.pt")
+    assert checkpoint.load_raw(tmp_path / "run/last.pt")["epoch"] == 1
+
+
 def test_gv_train_rejects_a_bad_box_file_before_training(data_root, tmp_path, capsys) -> None:
     from gaussian_vector.cli.train import main as train_main
 

@@ -159,6 +159,10 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         raise ValueError("no training faces: check the data folder (and --limit)")
     if not val_samples:
         raise ValueError("no validation faces: the validation names are not in the data folder")
+    if init_from is not None and resume and (Path(out_dir) / "last.pt").is_file():
+        raise ValueError(f"--init-from {init_from}: {out_dir} already holds a run (last.pt), which "
+                         "would resume and ignore it; give a new --out, or --no-resume to start "
+                         "over there from the given weights")
     workers = default_workers(device.type) if cfg.workers is None else cfg.workers
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
