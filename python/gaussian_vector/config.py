@@ -11,6 +11,13 @@ ARCHS = ("mobilenetv3_small", "mobilenetv3_large")
 # ImageNet statistics on RGB in [0, 1]; the crop is fed as (pixel/255 - mean) / std.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# TensorFlow's MobileNet input scaling, (pixel - 128) / 127, in the same form: what a backbone
+# converted from Google's ImageNet .tflite (models/pretrained.py) was trained to see.
+TF_MEAN = (128 / 255,) * 3
+TF_STD = (127 / 255,) * 3
+#: Padding of stride-2 convolutions: "torch" (symmetric k//2) or "tf" (TensorFlow's "SAME": the
+#: extra row and column at the bottom and right, as the ImageNet weights were trained with).
+PADDINGS = ("torch", "tf")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class ModelConfig:
     enlarge: float = 1.25  # crop side = enlarge * longer side of the face box
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
+    padding: str = "torch"  # stride-2 convolutions: "torch" symmetric or "tf" SAME (PADDINGS)
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -48,6 +56,8 @@ class ModelConfig:
             raise ValueError("bandwidths and band_weights must be non-empty and of equal length")
         if self.bpm_edges not in ("valid", "zeros"):
             raise ValueError(f"bpm_edges must be 'valid' or 'zeros', got {self.bpm_edges!r}")
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}")
 
     @property
     def output_size(self) -> int:

@@ -137,6 +137,31 @@ def default_workers(device_type: str, cores: int | None = None) -> int:
     return min(4, cores - 1) if device_type == "cuda" else 0
 
 
+def init_pretrained(model, config: ModelConfig, path: str | Path, samples: list[Sample],
+                    calibration_faces: int = 32) -> None:
+    """Backbone from the ImageNet .tflite, its BN statistics from the first training crops (no
+    augmentation), and a log of what was loaded and of input scaling or padding other than the
+    ones the weights were trained with."""
+    from .config import TF_MEAN, TF_STD
+    from .models.pretrained import fold_back_batch_norm, load_backbone
+
+    report = load_backbone(model.backbone, path)
+    ds = LandmarkDataset(samples[:calibration_faces], config, cache=False)
+    images = torch.stack([ds[i]["image"] for i in range(len(ds))])
+    device = next(model.parameters()).device
+    n_bn = fold_back_batch_norm(model.backbone, images.to(device))
+    log.info("pretrained backbone from %s: %d convolutions matched in order, %d parameters "
+             "(weights and folded biases); %d batch norms set from %d training crops; the "
+             "file's %d classifier convolutions are not used; FPN decoder and head start fresh",
+             report.path, report.convs, report.parameters, n_bn, len(ds), report.skipped)
+    if (tuple(config.mean), tuple(config.std)) != (TF_MEAN, TF_STD):
+        log.warning("the pretrained backbone was trained on (x - 128) / 127 inputs; this run "
+                    "normalises with mean %s std %s", config.mean, config.std)
+    if config.padding != "tf":
+        log.warning("the pretrained backbone was trained with TF's SAME padding; this run pads "
+                    "stride-2 convolutions symmetrically (padding %r)", config.padding)
+
+
 def _to(batch: dict, device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v
             for k, v in batch.items()}
@@ -144,11 +169,12 @@ def _to(batch: dict, device) -> dict:
 
 def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sample],
           val_samples: list[Sample], out_dir: str | Path, *, resume: bool = True,
-          init_from: str | Path | None = None) -> dict:
+          init_from: str | Path | None = None, pretrained: str | Path | None = None) -> dict:
     """Train into `out_dir` (last.pt every epoch, best.pt on best val ION, log.jsonl);
     resumes from `out_dir/last.pt` when it exists and `resume` is set. `init_from` starts a new
     run from another checkpoint's weights (fresh optimiser and schedule: a fine-tune or a warm
-    restart). Returns the best metrics."""
+    restart); `pretrained` starts the backbone from Google's ImageNet MobileNetV3-Small .tflite
+    (models/pretrained.py), the FPN decoder and head fresh. Returns the best metrics."""
     from .models import build_model
 
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -163,6 +189,8 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         raise ValueError(f"--init-from {init_from}: {out_dir} already holds a run (last.pt), which "
                          "would resume and ignore it; give a new --out, or --no-resume to start "
                          "over there from the given weights")
+    if pretrained is not None and init_from is not None:
+        raise ValueError("--pretrained and --init-from both set the starting weights: give one")
     workers = default_workers(device.type) if cfg.workers is None else cfg.workers
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -193,6 +221,8 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
                              f"({payload['config']}); it must match the run's")
         model.load_state_dict(payload["state_dict"])
         log.info("initialised from %s (its epoch %s)", init_from, payload.get("epoch"))
+    if pretrained is not None and not resuming:
+        init_pretrained(model, model_config, pretrained, train_samples)
     if resuming:
         payload = checkpoint.load_raw(last)
         if ModelConfig.from_dict(payload["config"]) != model_config:
@@ -205,7 +235,8 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         log.info("resumed from %s at epoch %d", last, start_epoch)
     (out / "train_config.json").write_text(json.dumps(
         {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(train_ds),
-         "n_val": len(val_ds), "init_from": None if init_from is None else str(init_from)},
+         "n_val": len(val_ds), "init_from": None if init_from is None else str(init_from),
+         "pretrained": None if pretrained is None else str(pretrained)},
         indent=1, default=str))
     if workers:
         import cv2

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..config import PADDINGS
 from .extras import need, reports_missing_modules
 
 
@@ -47,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "mirror, keeping the annotators' offset (300-W: 0.004; docs/training.md)")
     p.add_argument("--init-from", metavar="MODEL", help="start from this checkpoint's weights "
                    "(path or alias, e.g. default) with a fresh optimiser and schedule")
+    p.add_argument("--pretrained", type=Path, metavar="FILE", help="start the backbone from "
+                   "Google's ImageNet MobileNetV3-Small 1.0 .tflite (TF-slim, uint8); implies "
+                   "TF's input scaling (x - 128) / 127 and --padding tf (docs/training.md)")
+    p.add_argument("--padding", choices=PADDINGS, default=None, help="stride-2 convolutions: "
+                   "'torch' symmetric or 'tf' SAME (default: tf with --pretrained, else torch)")
     p.add_argument("--input-size", type=int, default=256)
     p.add_argument("--width-mult", type=float, default=1.0)
     p.add_argument("--arch", default="mobilenetv3_small")
@@ -115,6 +121,16 @@ def plot_convergence(runs: dict[str, Path], out: Path) -> None:
     plt.close(fig)
 
 
+def pretrained_inputs(args: argparse.Namespace) -> dict:
+    """ModelConfig fields a --pretrained run changes: TF's input scaling and, unless --padding
+    says otherwise, TF's SAME padding; without --pretrained only --padding (default torch)."""
+    from ..config import TF_MEAN, TF_STD
+
+    if not args.pretrained:
+        return {"padding": args.padding or "torch"}
+    return {"padding": args.padding or "tf", "mean": TF_MEAN, "std": TF_STD}
+
+
 @reports_missing_modules("gv-train")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -153,9 +169,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.limit < 0:
         parser.error(f"--limit must be 0 (all faces) or more, got {args.limit}")
+    if args.pretrained and args.init_from:
+        parser.error("--pretrained and --init-from both set the starting weights: give one")
     try:  # the recipe first: a typo is reported before the data is read
         mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
-                         input_size=args.input_size, bpm_edges=args.bpm_edges)
+                         input_size=args.input_size, bpm_edges=args.bpm_edges,
+                         **pretrained_inputs(args))
         tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                          min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
                          weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
@@ -167,6 +186,18 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"gv-train: {e}", file=sys.stderr)
         return 2
+    if args.pretrained:
+        from ..models.pretrained import check_file
+
+        problem = need("--pretrained (reading a .tflite)", "ai_edge_litert")
+        if problem:
+            print(f"gv-train: {problem}", file=sys.stderr)
+            return 2
+        try:  # before the data is read: a wrong file is one line, not a traceback after it
+            check_file(args.pretrained, mc.arch, mc.width_mult)
+        except (FileNotFoundError, ValueError) as e:
+            print(f"gv-train: --pretrained: {e}", file=sys.stderr)
+            return 2
     data = args.data or default_data_root()
     if not (data / "300w").is_dir():
         print(f"gv-train: no 300w folder under {data} (set --data or GV_DATA)", file=sys.stderr)
@@ -193,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         train_s = train_s[: args.limit]
     try:
         best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume,
-                     init_from=args.init_from)
+                     init_from=args.init_from, pretrained=args.pretrained)
     except (FileNotFoundError, ValueError) as e:  # e.g. --init-from of another model config
         print(f"gv-train: {e}", file=sys.stderr)
         return 2

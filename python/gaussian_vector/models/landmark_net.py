@@ -7,7 +7,6 @@ network without it (the baseline). Both are built from a `ModelConfig`.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from ..bpm import BandPooling
@@ -23,6 +22,8 @@ class FPNDecoder(nn.Module):
 
     def __init__(self, in_channels: list[int], channels: int) -> None:
         super().__init__()
+        self.upsample: nn.Module = nn.Upsample(scale_factor=2.0, mode="nearest")  # export may
+        # swap it for an equivalent form its target runs faster (gv_export.wrap)
         self.lateral = nn.ModuleList(conv_bn_act(c, channels, 1) for c in in_channels)
         self.smooth = nn.ModuleList(
             nn.Sequential(
@@ -35,7 +36,7 @@ class FPNDecoder(nn.Module):
     def forward(self, feats: list[torch.Tensor]) -> torch.Tensor:
         x = self.lateral[-1](feats[-1])
         for i in range(len(feats) - 2, -1, -1):
-            x = F.interpolate(x, scale_factor=2.0, mode="nearest") + self.lateral[i](feats[i])
+            x = self.upsample(x) + self.lateral[i](feats[i])
             x = self.smooth[i](x)
         return x
 
@@ -46,7 +47,7 @@ class HeatmapNet(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        self.backbone = MobileNetV3(config.arch, config.width_mult)
+        self.backbone = MobileNetV3(config.arch, config.width_mult, config.padding)
         self.decoder = FPNDecoder(self.backbone.out_channels, config.decoder_channels)
         self.head = nn.Conv2d(config.decoder_channels, config.num_landmarks, 1)
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+from ..config import PADDINGS
 
 
 class Block(NamedTuple):
@@ -62,12 +65,34 @@ def make_divisible(v: float, divisor: int = 8) -> int:
     return new + divisor if new < 0.9 * v else new
 
 
+def same_padding(size: int, k: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's "SAME" padding of one axis: (before, after), the odd pixel after."""
+    total = max((-(-size // stride) - 1) * stride + k - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2dSame(nn.Conv2d):
+    """Conv2d with TensorFlow's "SAME" padding, worked out per input size: on an even input a
+    stride-2 convolution pads one pixel less before than after (the grid of the ImageNet weights
+    converted in `pretrained`). Same parameters and state-dict keys as `nn.Conv2d`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        (kh, kw), (sh, sw) = self.kernel_size, self.stride
+        top, bottom = same_padding(x.shape[-2], kh, sh)
+        left, right = same_padding(x.shape[-1], kw, sw)
+        x = F.pad(x, (left, right, top, bottom))
+        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
 def conv_bn_act(cin: int, cout: int, k: int, stride: int = 1, groups: int = 1,
-                act: nn.Module | None = None) -> nn.Sequential:
-    layers: list[nn.Module] = [
-        nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
-        nn.BatchNorm2d(cout),
-    ]
+                act: nn.Module | None = None, padding: str = "torch") -> nn.Sequential:
+    """Conv (no bias) + BN (+ activation). `padding` "tf" gives a stride-2 conv TF's SAME padding
+    (for odd kernels at stride 1 it equals the symmetric k // 2 of "torch")."""
+    if stride > 1 and padding == "tf":
+        conv: nn.Conv2d = Conv2dSame(cin, cout, k, stride, 0, groups=groups, bias=False)
+    else:
+        conv = nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False)
+    layers: list[nn.Module] = [conv, nn.BatchNorm2d(cout)]
     if act is not None:
         layers.append(act)
     return nn.Sequential(*layers)
@@ -88,7 +113,7 @@ class SqueezeExcite(nn.Module):
 
 
 class InvertedResidual(nn.Module):
-    def __init__(self, cin: int, b: Block, width_mult: float) -> None:
+    def __init__(self, cin: int, b: Block, width_mult: float, padding: str = "torch") -> None:
         super().__init__()
         exp = make_divisible(b.expand * width_mult)
         out = make_divisible(b.out * width_mult)
@@ -96,7 +121,8 @@ class InvertedResidual(nn.Module):
         layers: list[nn.Module] = []
         if exp != cin:
             layers.append(conv_bn_act(cin, exp, 1, act=act(inplace=True)))
-        layers.append(conv_bn_act(exp, exp, b.kernel, b.stride, groups=exp, act=act(inplace=True)))
+        layers.append(conv_bn_act(exp, exp, b.kernel, b.stride, groups=exp, act=act(inplace=True),
+                                  padding=padding))
         if b.se:
             layers.append(SqueezeExcite(exp))
         layers.append(conv_bn_act(exp, out, 1))
@@ -110,19 +136,24 @@ class InvertedResidual(nn.Module):
 
 
 class MobileNetV3(nn.Module):
-    """Backbone returning the last feature map of each stride 4, 8, 16, 32."""
+    """Backbone returning the last feature map of each stride 4, 8, 16, 32. `padding` (see
+    `config.PADDINGS`) is that of the stride-2 convolutions; it changes no parameter."""
 
-    def __init__(self, arch: str = "mobilenetv3_small", width_mult: float = 1.0) -> None:
+    def __init__(self, arch: str = "mobilenetv3_small", width_mult: float = 1.0,
+                 padding: str = "torch") -> None:
         super().__init__()
         if arch not in CONFIGS:
             raise ValueError(f"unknown MobileNetV3 arch {arch!r}; choose from {sorted(CONFIGS)}")
         if not 0.1 <= width_mult <= 4:
             raise ValueError(f"width_mult must be in [0.1, 4], got {width_mult}")
+        if padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {PADDINGS}, got {padding!r}")
+        self.arch, self.width_mult, self.padding = arch, width_mult, padding
         stem = make_divisible(16 * width_mult)
-        self.stem = conv_bn_act(3, stem, 3, 2, act=nn.Hardswish(inplace=True))
+        self.stem = conv_bn_act(3, stem, 3, 2, act=nn.Hardswish(inplace=True), padding=padding)
         blocks, taps, cin, stride = [], [], stem, 2
         for i, b in enumerate(CONFIGS[arch]):
-            blk = InvertedResidual(cin, b, width_mult)
+            blk = InvertedResidual(cin, b, width_mult, padding)
             blocks.append(blk)
             cin = blk.out_channels
             stride *= b.stride
