@@ -134,6 +134,70 @@ def test_the_float_network_ranks_the_photo_as_the_tflite(tflite, grace_hopper) -
     assert np.corrcoef(p, p_tflite)[0, 1] > 0.97
 
 
+def _emulate_tflite_activations(net: torch.nn.Module, path: Path) -> None:
+    """Round every activation of `net` as the uint8 .tflite does: a hook per module output at
+    the scale and zero point of the .tflite tensor it corresponds to (convolutions, hard-swish,
+    the squeeze-excite gate and product, residual sums, pools), matched by kind and order."""
+    from ai_edge_litert import schema_py_generated as schema
+    from torch import nn
+
+    from gaussian_vector.models.mobilenetv3 import InvertedResidual, SqueezeExcite
+    from gaussian_vector.models.pretrained import _convs_with_bn
+
+    model = schema.ModelT.InitFromPackedBuf(path.read_bytes(), 0)
+    graph, op = model.subgraphs[0], schema.BuiltinOperator
+
+    def outputs(*kinds: int) -> list[tuple[float, float, str]]:
+        out = []
+        for o in graph.operators:
+            code = model.operatorCodes[o.opcodeIndex]
+            if max(code.builtinCode, code.deprecatedBuiltinCode) in kinds:
+                t = graph.tensors[o.outputs[0]]
+                out.append((float(t.quantization.scale[0]), float(t.quantization.zeroPoint[0]),
+                            t.name.decode()))
+        return out
+
+    def of(kind: type) -> list[nn.Module]:
+        return [m for m in net.modules() if isinstance(m, kind)]
+
+    muls = outputs(op.MUL)
+    pairs = [
+        ([bn if bn is not None else c for c, bn in _convs_with_bn(net)],
+         outputs(op.CONV_2D, op.DEPTHWISE_CONV_2D)),
+        (of(nn.Hardswish), outputs(op.HARD_SWISH)),
+        (of(nn.Hardsigmoid), [q for q in muls if q[2].endswith("Conv_1/mul")]),
+        (of(SqueezeExcite), [q for q in muls if not q[2].endswith("Conv_1/mul")]),
+        ([m for m in of(InvertedResidual) if m.residual],
+         [q for q in outputs(op.ADD) if not q[2].endswith("Relu6")]),
+        (of(nn.AdaptiveAvgPool2d), outputs(op.AVERAGE_POOL_2D)[:-1]),  # the last pools 1x1
+    ]
+    for modules, quant in pairs:
+        assert len(modules) == len(quant)
+        for module, (scale, zero, _) in zip(modules, quant, strict=True):
+            module.register_forward_hook(
+                lambda _m, _i, y, s=scale, z=zero: (torch.round(y / s) + z).clamp(0, 255).sub(z)
+                .mul(s))
+
+
+def test_with_its_rounding_the_network_gives_the_tflites_top5(tflite, grace_hopper) -> None:
+    """The .tflite's output is uint8 (steps of 1/256): its top 5 are 653, 458 and two classes at
+    2/256, then eleven tied at 1/256. Rounding our converted float network's activations as the
+    .tflite does gives a top 5 with exactly those values in the .tflite's output."""
+    from gaussian_vector.models.pretrained import load_classifier
+
+    torch.set_num_threads(1)
+    it = _litert(tflite, grace_hopper)
+    steps = np.round(_dequantised(it, it.get_output_details()[0]["index"])[0] * 256)
+    net = load_classifier(tflite)
+    _emulate_tflite_activations(net, tflite)
+    with torch.no_grad():
+        p = torch.softmax(net(_tf_input(grace_hopper)), 1)[0].double().numpy()
+    top = np.argsort(-p)[:5]
+    assert list(steps[top]) == sorted(steps, reverse=True)[:5]
+    assert top[0] == MILITARY_UNIFORM and p[MILITARY_UNIFORM] == pytest.approx(0.816, abs=0.06)
+    assert np.corrcoef(p, steps)[0, 1] > 0.998
+
+
 def test_symmetric_padding_changes_the_top_class(tflite, grace_hopper) -> None:
     from gaussian_vector.models.pretrained import load_classifier
 

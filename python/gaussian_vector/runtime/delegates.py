@@ -59,6 +59,7 @@ def load_delegates(
             if _looks_like_path(spec.library) and not Path(spec.library).is_file():
                 raise DelegateError(f"external delegate library not found: {spec.library}")
             try:
+                _check_plugin(spec.library)
                 loaded.append(load_delegate(spec.library, dict(spec.options)))
             except (ValueError, OSError, RuntimeError) as e:
                 why = "; ".join(line.strip() for line in str(e).splitlines() if line.strip())
@@ -70,6 +71,16 @@ def load_delegates(
                 raise
             warnings.warn(f"{e}; running on the CPU instead", RuntimeWarning, stacklevel=3)
     return loaded
+
+
+def _check_plugin(library: str) -> None:
+    """OSError unless `library` loads and exports the external delegate entry point. LiteRT's
+    own `Delegate` half-builds itself on any other file, and its `__del__` then raises an
+    AttributeError that Python can only report as 'Exception ignored' noise."""
+    import ctypes
+
+    if not hasattr(ctypes.CDLL(library), "tflite_plugin_create_delegate"):
+        raise OSError("not a TFLite external delegate (it has no tflite_plugin_create_delegate)")
 
 
 def undelegated_ops(interpreter) -> list[str]:

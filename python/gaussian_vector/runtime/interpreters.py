@@ -16,6 +16,7 @@ import numpy as np
 
 from .delegates import DelegateSpec, load_delegates, undelegated_ops
 from .errors import DelegateError, InterpreterMissing, ModelError
+from .quiet import litert_info_filtered
 
 
 def import_litert():
@@ -120,16 +121,18 @@ class TFLiteBackend(Backend):
             if resolver is not None and kernels == "default":
                 kwargs.update(resolver_kwargs(resolver, "builtin"))
         try:
-            self.interpreter = interpreter_cls(**kwargs)
-            self.interpreter.allocate_tensors()
+            with litert_info_filtered():
+                self.interpreter = interpreter_cls(**kwargs)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as e:
             if loaded and not cpu_fallback:
                 libs = ", ".join(DelegateSpec.parse(d).library for d in delegates)
                 raise DelegateError(f"delegate {libs} could not take {path}: {e}") from e
             if not loaded:
                 raise ModelError(f"{path}: LiteRT cannot load it ({e})") from e
-            self.interpreter = interpreter_cls(**base)
-            self.interpreter.allocate_tensors()
+            with litert_info_filtered():
+                self.interpreter = interpreter_cls(**base)
+                self.interpreter.allocate_tensors()
             loaded = []
         self.delegated = bool(loaded)
         self.cpu_ops = undelegated_ops(self.interpreter) if loaded else None
