@@ -314,3 +314,24 @@ def test_a_video_with_no_face_is_one_line_not_one_per_frame(oracle_onnx, tmp_pat
 def test_json_and_jsonl_cannot_both_take_stdout(capsys):
     assert main(["--samples", "--json", "-", "--jsonl", "-"]) == 2
     assert "cannot both write to stdout" in capsys.readouterr().err
+
+
+def test_no_litert_info_line_on_the_terminal(tmp_path):
+    """Every run printed `INFO: Created TensorFlow Lite XNNPACK delegate for CPU.`."""
+    pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
+    r = run_cli("--samples", "--no-progress", "--json", str(tmp_path / "r.json"))
+    assert r.returncode == 0, r.stderr
+    assert "XNNPACK" not in r.stderr and r.stderr == "", r.stderr
+
+
+def test_the_litert_filter_passes_every_other_line_through():
+    code = """
+import os
+from gaussian_vector.runtime.quiet import litert_info_filtered
+with litert_info_filtered():
+    os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
+    os.write(2, b"WARNING: something a user must see\\n")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
+                       env={"PYTHONPATH": str(REPO / "python"), "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0 and r.stderr == "WARNING: something a user must see\n", r.stderr

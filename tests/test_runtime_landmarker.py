@@ -88,6 +88,8 @@ def test_image_path_and_grey_image(oracle_onnx, tmp_path):
     (IMAGE.reshape(-1), r"got shape \(180000,\)"),
     (np.zeros((0, 0, 3), np.uint8), "the image is empty"),
     (np.zeros((10, 0), np.uint8), "the image is empty"),
+    (None, "the image is None, not an array .cv2.imread returns None"),
+    ([[1, 2], [3, 4]], "must be numpy uint8 arrays, got list"),
 ])
 def test_images_the_runtime_cannot_read_are_clear_errors(oracle_onnx, image, words):
     lm = Landmarker.from_file(oracle_onnx)
@@ -137,6 +139,24 @@ def test_models_that_are_not_ours(foreign_tflite, foreign_onnx, tmp_path):
         Landmarker.from_file(tmp_path / "model.pt")
     with pytest.raises(ModelError, match="model not found"):
         Landmarker.from_file(tmp_path / "missing.onnx")
+
+
+@pytest.mark.parametrize("keep", [0.01, 0.5, 0.99])
+def test_a_truncated_model_is_named_in_its_error(model_path, tmp_path, keep):
+    """A cut-off download said 'unpack_from requires a buffer of at least ...' and no file."""
+    data = model_path.read_bytes()
+    cut = tmp_path / f"cut{model_path.suffix}"
+    cut.write_bytes(data[:max(8, int(len(data) * keep))])
+    with pytest.raises(ModelError) as e:
+        Landmarker.from_file(cut)
+    assert str(e.value).startswith(f"{cut}: ") and "unpack_from" not in str(e.value)
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])
+def test_threads_below_one_are_a_plain_value_error_not_a_model_error(oracle_tflite, threads):
+    with pytest.raises(ValueError, match="threads must be an integer >= 1") as e:
+        Landmarker.from_file(oracle_tflite, threads=threads)
+    assert not isinstance(e.value, ModelError)  # the model is fine
 
 
 def test_metadata_readers_agree(oracle_tflite, oracle_onnx):

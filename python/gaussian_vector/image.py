@@ -23,7 +23,12 @@ def load_image(path: str | Path) -> np.ndarray:
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
     """Accept (H, W) grey or (H, W, 3|4) uint8 arrays; return (H, W, 3) RGB uint8."""
-    img = np.asarray(image)
+    if image is None:  # what cv2.imread returns for a file it cannot read
+        raise ValueError("the image is None, not an array (cv2.imread returns None for a file "
+                         "it cannot read; a file path can be passed instead)")
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"images must be numpy uint8 arrays, got {type(image).__name__}")
+    img = image
     if img.dtype != np.uint8:
         raise ValueError(f"images must be uint8 arrays, got dtype {img.dtype}")
     if img.ndim in (2, 3) and 0 in img.shape[:2]:

@@ -92,6 +92,7 @@ class _Model:
     def __init__(self, variant: Variant, threads: int | None, kernels: str = "default") -> None:
         from ..runtime.errors import InterpreterMissing
         from ..runtime.interpreters import import_litert, resolver_kwargs
+        from ..runtime.quiet import litert_info_filtered
 
         try:
             interpreter_cls, _, resolver = import_litert()
@@ -101,9 +102,10 @@ class _Model:
                 "(detect(image, boxes) / gv-infer --box)"
             ) from e
         self.variant = variant
-        self.interpreter = interpreter_cls(model_path=str(variant.model), num_threads=threads,
-                                           **resolver_kwargs(resolver, kernels))
-        self.interpreter.allocate_tensors()
+        with litert_info_filtered():
+            self.interpreter = interpreter_cls(model_path=str(variant.model), num_threads=threads,
+                                               **resolver_kwargs(resolver, kernels))
+            self.interpreter.allocate_tensors()
         inp = self.interpreter.get_input_details()[0]
         outs = {tuple(d["shape"])[-1]: d["index"] for d in self.interpreter.get_output_details()}
         self._in, self._reg, self._cls = inp["index"], outs[16], outs[1]

@@ -110,6 +110,15 @@ def check_box(box: object, height: int, width: int) -> np.ndarray:
     return b
 
 
+def check_threads(threads: object) -> None:
+    """ValueError unless `threads` is None (the interpreter's default) or an integer >= 1: the
+    interpreters' own refusal of 0 would read as a model that cannot be loaded."""
+    integer = isinstance(threads, (int, np.integer)) and not isinstance(threads, bool)
+    if threads is not None and not (integer and threads >= 1):
+        raise ValueError(f"threads must be an integer >= 1, or None for the interpreter's "
+                         f"default, got {threads!r}")
+
+
 class Landmarker:
     """A loaded landmark model plus its pre- and post-processing. Build with `from_file`."""
 
@@ -183,6 +192,7 @@ class Landmarker:
         `min_score`: the lowest face score taken as a face (default: MIN_FACE_SCORE of the
         model's head; 0 keeps every result).
         """
+        check_threads(threads)
         p = resolve_model(path)
         fmt = model_format(p)
         metadata = read_metadata(p)  # before any delegate: a foreign model fails first

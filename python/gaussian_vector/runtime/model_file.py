@@ -81,8 +81,11 @@ def tflite_metadata_entries(data: bytes) -> dict[str, bytes]:
                 off, size = buf.scalar(1, "Q"), buf.scalar(2, "Q")
                 out[entry.string(0)] = bytes(data[off:off + size]) if off > 1 else b""
         return out
-    except (struct.error, IndexError, ValueError) as e:
-        raise ModelError(f"not a valid .tflite flatbuffer ({e})") from e
+    except (struct.error, IndexError) as e:  # an offset past the end of the bytes
+        raise ModelError(f"truncated or corrupt .tflite file ({len(data):,} bytes; its "
+                         "flatbuffer points past them)") from e
+    except ValueError as e:
+        raise ModelError(f"corrupt .tflite file ({e})") from e
 
 
 def read_metadata(path: str | Path) -> ModelMetadata:
@@ -95,9 +98,11 @@ def read_metadata(path: str | Path) -> ModelMetadata:
         data = p.read_bytes()
         if len(data) < 8 or data[4:8] != b"TFL3":
             raise ModelError(f"{p}: not a TFLite model (no TFL3 identifier)")
-        text = tflite_metadata_entries(data).get(KEY)
-    else:
-        text = _onnx_metadata(p).get(KEY)
+    try:
+        entries = tflite_metadata_entries(data) if fmt == "tflite" else _onnx_metadata(p)
+    except ModelError as e:  # the readers know the bytes, not the file: name it
+        raise ModelError(f"{p}: {e}") from e
+    text = entries.get(KEY)
     if text is None:
         raise ModelError(
             f"{p}: no '{KEY}' metadata, so this is not a gaussian-vector model "
@@ -152,7 +157,7 @@ def onnx_metadata_props(data: bytes) -> dict[str, str]:
                 kv = {f: bytes(v) for f, w, v in _proto_fields(value) if w == 2}
                 out[kv.get(1, b"").decode()] = kv.get(2, b"").decode()
     except (IndexError, ValueError, UnicodeDecodeError) as e:
-        raise ModelError(f"not a valid ONNX protobuf ({e})") from e
+        raise ModelError(f"truncated or corrupt .onnx file ({len(data):,} bytes; {e})") from e
     return out
 
 
