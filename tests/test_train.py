@@ -263,3 +263,19 @@ def test_plot_convergence_names_a_log_line_it_cannot_read(tmp_path, capsys) -> N
                     f"a={tmp_path / 'run'}"])
     assert "log.jsonl:2 is not a gv-train log record" in capsys.readouterr().err
     assert not (tmp_path / "c.png").exists()
+
+
+def test_training_logs_validation_error_in_percent_as_gv_eval_prints_it(faces, tmp_path,
+                                                                       caplog) -> None:
+    """gv-train logged 'val ION 0.0346' where gv-eval prints 'ION 3.46%': one format now."""
+    import logging
+
+    from gaussian_vector.metrics import format_summary
+
+    assert format_summary({"nme_ion": 0.0346, "nme_ipn": 0.0481, "fr_0.1": 0.0,
+                           "auc_0.1": 0.654}) == "ION 3.46% IPN 4.81% FR@0.1 0.0% AUC@0.1 0.6540"
+    tc = TrainConfig(epochs=1, batch_size=4, max_steps_per_epoch=1, threads=2, progress=False)
+    with caplog.at_level(logging.INFO, logger="gaussian_vector.train"):
+        best = train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path)
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("epoch 1:")]
+    assert f" val {format_summary(best)} (" in line, line

@@ -100,6 +100,14 @@ def summarise(pred: np.ndarray, gt: np.ndarray, scheme: Scheme | str = "300w68",
     }
 
 
+def format_summary(res: dict, threshold: float = 0.1) -> str:
+    """'ION 3.46% IPN 4.81% FR@0.1 0.0% AUC@0.1 0.6540': the one way the commands print a
+    `summarise` result (errors in percent; the JSON files keep fractions)."""
+    t = f"{threshold:g}"
+    return (f"ION {res['nme_ion'] * 100:.2f}% IPN {res['nme_ipn'] * 100:.2f}% "
+            f"FR@{t} {res[f'fr_{t}'] * 100:.1f}% AUC@{t} {res[f'auc_{t}']:.4f}")
+
+
 def paired_difference(a: np.ndarray, b: np.ndarray, n_boot: int = 10000,
                       seed: int = 0, level: float = 0.95) -> dict:
     """Mean of a − b over the same images (e.g. per-image NME of two models), a bootstrap

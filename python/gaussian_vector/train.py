@@ -23,6 +23,7 @@ from .data.augment import AugmentConfig
 from .data.dataset import LandmarkDataset
 from .data.readers import ReadSummary, Sample, read_300w, read_name_list
 from .evaluate import decode_outputs, evaluate, infer_torch
+from .metrics import format_summary
 
 log = logging.getLogger(__name__)
 
@@ -288,8 +289,8 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
             best = rec
         with open(out / "log.jsonl", "a") as f:
             f.write(json.dumps(rec) + "\n")
-        log.info("epoch %d: loss %.5f val ION %.4f IPN %.4f (%.0f s)", epoch + 1,
-                 rec["train_loss"], val["nme_ion"], val["nme_ipn"], rec["epoch_s"])
+        log.info("epoch %d: loss %.5f val %s (%.0f s)", epoch + 1, rec["train_loss"],
+                 format_summary(val), rec["epoch_s"])
         metrics_ = {k: v for k, v in rec.items() if k != "lr"}
         if improved:
             checkpoint.save(out / "best.pt", model, model_config, epoch=epoch + 1,

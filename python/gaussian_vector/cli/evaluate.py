@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..decode import SUBPIXEL_MODES
+from ..metrics import format_summary
 from .argtypes import positive_float
 from .extras import need, reports_missing_modules
 from .outputs import prepare_outputs
@@ -202,7 +203,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.sweep_bbs:
         return sweep(args, samples, scheme)
     results, curves = {}, {}
-    t = f"{args.threshold:g}"
     boxes_label = str(args.boxes_file) if args.boxes_file else args.boxes
     for model in args.model:
         try:
@@ -234,9 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                    names=[s.name for s in scored])
         results[str(model)] = res
         curves[str(model)] = np.asarray(res["per_image_ion"])
-        print(f"{model}: n={res['n']} ION {res['nme_ion'] * 100:.2f}% IPN "
-              f"{res['nme_ipn'] * 100:.2f}% FR@{t} {res[f'fr_{t}'] * 100:.1f}% AUC@{t} "
-              f"{res[f'auc_{t}']:.4f}  (shrink {args.shrink:g}, BBS "
+        print(f"{model}: n={res['n']} {format_summary(res, args.threshold)}  (shrink "
+              f"{args.shrink:g}, BBS "
               f"{'off' if args.no_bbs else 'on'}, {args.subpixel}, boxes {boxes_label}"
               f"{', refined' if args.refine else ''})")
         if missed:

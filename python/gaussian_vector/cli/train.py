@@ -229,9 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gv-train: {e}", file=sys.stderr)
         return 2
     if best:
-        print(f"best epoch {best['epoch']}: val ION {best['nme_ion']:.4f} "
-              f"IPN {best['nme_ipn']:.4f} FR@0.1 {best['fr_0.1']:.3f} AUC@0.1 "
-              f"{best['auc_0.1']:.3f} -> {args.out / 'best.pt'}")
+        from ..metrics import format_summary
+
+        print(f"best epoch {best['epoch']}: val {format_summary(best)} -> {args.out / 'best.pt'}")
     return 0
 
 
