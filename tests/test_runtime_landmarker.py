@@ -159,6 +159,49 @@ def test_threads_below_one_are_a_plain_value_error_not_a_model_error(oracle_tfli
     assert not isinstance(e.value, ModelError)  # the model is fine
 
 
+def _with_metadata(src, dst, change) -> None:
+    """Copy the ONNX model `src` to `dst` with `change(dict)` applied to our metadata."""
+    import json
+
+    import onnx
+
+    from gaussian_vector.metadata import KEY
+
+    model = onnx.load(src)
+    (prop,) = [p for p in model.metadata_props if p.key == KEY]
+    d = json.loads(prop.value)
+    change(d)
+    prop.value = json.dumps(d)
+    onnx.save(model, dst)
+
+
+def test_a_newer_writers_extra_metadata_keys_are_ignored(oracle_onnx, tmp_path):
+    """A model exported by a newer version that adds keys (top level, config, tensors) runs as
+    before; extra keys in a tensor spec were 'not gaussian-vector metadata'."""
+    def add_keys(d):
+        d["new_top"], d["config"]["new_config"] = {"x": 1}, 2
+        d["input"]["channel_order"], d["output"]["new_output"] = "RGB", [1]
+
+    newer = tmp_path / "newer.onnx"
+    _with_metadata(oracle_onnx, newer, add_keys)
+    got = Landmarker.from_file(newer).detect(IMAGE, BOXES[:1])[0].landmarks
+    np.testing.assert_allclose(got, Landmarker.from_file(oracle_onnx).detect(
+        IMAGE, BOXES[:1])[0].landmarks)
+
+
+@pytest.mark.parametrize("version, words", [
+    (2, r"written by a newer gaussian-vector .metadata version 2; this one reads up to 1.: "
+        r"upgrade it with pip install -U gaussian-vector"),
+    ("1", "metadata version '1' is not an integer"),
+])
+def test_a_metadata_version_this_runtime_cannot_read_is_one_line(oracle_onnx, tmp_path, version,
+                                                                 words):
+    bad = tmp_path / "bad.onnx"
+    _with_metadata(oracle_onnx, bad, lambda d: d.update(version=version))
+    with pytest.raises(ModelError, match=f"{bad}: .*{words}"):
+        Landmarker.from_file(bad)
+
+
 def test_metadata_readers_agree(oracle_tflite, oracle_onnx):
     a, b = read_metadata(oracle_tflite), read_metadata(oracle_onnx)
     assert a.config == b.config

@@ -10,7 +10,7 @@ y-vectors, which the native decoder takes as it is. Heatmap models output (N, K,
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from .config import ModelConfig
 
@@ -35,6 +35,13 @@ class TensorSpec:
             raise ValueError(f"tensor dtype must be float32, int8 or uint8, got {self.dtype!r}")
         if self.dtype != "float32" and (self.scale is None or self.zero_point is None):
             raise ValueError(f"an {self.dtype} tensor needs a scale and a zero point")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> TensorSpec:
+        """Build from the metadata's dict, ignoring keys a newer writer added (as
+        `ModelConfig.from_dict` does: a change of meaning bumps VERSION instead)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{**{k: v for k, v in d.items() if k in known}, "shape": tuple(d["shape"])})
 
 
 @dataclass(frozen=True)
@@ -66,15 +73,20 @@ class ModelMetadata:
             d = json.loads(text)
             if d.get("producer") != "gaussian-vector":
                 raise ValueError("producer is not gaussian-vector")
-            if int(d["version"]) > VERSION:
-                raise ValueError(f"metadata version {d['version']} is newer than {VERSION}")
+            version = d["version"]
+            if not isinstance(version, int) or isinstance(version, bool):
+                raise ValueError(f"metadata version {version!r} is not an integer")
+            if version > VERSION:
+                raise ValueError(f"it was written by a newer gaussian-vector (metadata version "
+                                 f"{version}; this one reads up to {VERSION}): upgrade it with "
+                                 "pip install -U gaussian-vector")
             return cls(
                 config=ModelConfig.from_dict(d["config"]),
-                input=TensorSpec(**{**d["input"], "shape": tuple(d["input"]["shape"])}),
-                output=TensorSpec(**{**d["output"], "shape": tuple(d["output"]["shape"])}),
-                version=int(d["version"]),
+                input=TensorSpec.from_dict(d["input"]),
+                output=TensorSpec.from_dict(d["output"]),
+                version=version,
                 producer=d["producer"],
                 extra=d.get("extra", {}),
             )
-        except (KeyError, TypeError, json.JSONDecodeError) as e:
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as e:
             raise ValueError(f"model metadata is not gaussian-vector metadata: {e}") from e
