@@ -335,3 +335,58 @@ with litert_info_filtered():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
                        env={"PYTHONPATH": str(REPO / "python"), "PATH": "/usr/bin:/bin"})
     assert r.returncode == 0 and r.stderr == "WARNING: something a user must see\n", r.stderr
+
+
+def test_broken_and_looping_symlinks_in_a_folder_are_named_and_the_rest_run(oracle_onnx,
+                                                                             tmp_path, capsys):
+    import shutil
+
+    shutil.copy(SAMPLES / "takeo.ppm", tmp_path / "takeo.ppm")
+    (tmp_path / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")
+    (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
+    (tmp_path / "up").symlink_to(tmp_path)  # folders are not searched below their top level
+    rc = main([str(tmp_path), "--model", str(oracle_onnx), "--no-progress"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    for name in ("gone.jpg", "loop.jpg"):
+        assert f"{tmp_path / name} is a broken or looping symbolic link" in err, err
+    assert "takeo.ppm" not in err
+
+
+def test_a_folder_of_formats_gv_infer_does_not_read_says_what_it_holds(tmp_path, capsys):
+    for n in range(3):
+        (tmp_path / f"IMG_{n}.HEIC").write_bytes(b"\x00")
+    assert main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "the folders hold 3 other file(s) (.heic), but gv-infer reads" in err and ".jpg" in err
+
+
+def _with_exif_orientation(jpeg: bytes, orientation: int) -> bytes:
+    """The JPEG with an APP1 EXIF segment holding only the orientation tag (0x0112)."""
+    import struct
+
+    ifd = struct.pack(">H", 1) + struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
+    tiff = b"MM\x00\x2a" + struct.pack(">I", 8) + ifd + struct.pack(">I", 0)
+    body = b"Exif\x00\x00" + tiff
+    return jpeg[:2] + b"\xff\xe1" + struct.pack(">H", len(body) + 2) + body + jpeg[2:]
+
+
+def test_a_phone_photo_turned_by_exif_gives_the_upright_pictures_landmarks(tmp_path):
+    """A phone stores the pixels sideways and an EXIF orientation: the landmarks are those of
+    the picture as displayed (what --draw shows), the same as for an upright copy."""
+    pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
+    import cv2
+
+    from gaussian_vector.runtime import Landmarker
+
+    upright = cv2.imread(str(SAMPLES / "einstein.jpg"))
+    ok, sideways = cv2.imencode(".jpg", cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE),
+                                [cv2.IMWRITE_JPEG_QUALITY, 95])
+    phone = tmp_path / "phone.jpg"
+    phone.write_bytes(_with_exif_orientation(sideways.tobytes(), 6))  # 6: turn 90 deg clockwise
+    ok, plain = cv2.imencode(".jpg", upright, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    (tmp_path / "plain.jpg").write_bytes(plain.tobytes())
+    lm = Landmarker.from_file()
+    a = lm.detect(tmp_path / "plain.jpg")[0].landmarks
+    b = lm.detect(phone)[0].landmarks
+    assert np.abs(a - b).max() < 2.0, np.abs(a - b).max()  # JPEG coded twice: about 1 px

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 
 def load_image(path: str | Path) -> np.ndarray:
-    """Read an image file as RGB uint8 (H, W, 3); ValueError names an unreadable/corrupt file."""
+    """Read an image file as RGB uint8 (H, W, 3), turned as it is displayed (a phone photo's
+    EXIF orientation applied, so landmarks are in the upright picture's pixels); ValueError or
+    FileNotFoundError names an unreadable, corrupt or missing file."""
     import cv2
 
     p = Path(path)
     if not p.is_file():
+        if p.is_symlink():  # is_file follows links: a dangling or looping one is no file
+            raise FileNotFoundError(f"{p} is a broken or looping symbolic link "
+                                    f"(to {os.readlink(p)})")
         raise FileNotFoundError(f"image not found: {p}")
     data = np.fromfile(p, dtype=np.uint8)
     img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
     if img is None:
-        raise ValueError(f"cannot decode image {p} (corrupt or not an image)")
+        raise ValueError(f"cannot decode image {p} (corrupt, not an image, or a format OpenCV "
+                         "does not read, such as HEIC)")
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 

@@ -84,16 +84,32 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def expand(inputs: list[Path]) -> list[Path]:
-    """Files as given, folders replaced by the images and videos in them (sorted)."""
+def expand(inputs: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(files as given with folders replaced by the images and videos in them, sorted; the
+    folders' other files, which are not run). Folders are not searched below their top level."""
     out: list[Path] = []
+    other: list[Path] = []
     for p in inputs:
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir()
-                              if f.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES))
+            for f in sorted(p.iterdir()):
+                if f.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES:
+                    out.append(f)
+                elif not f.is_dir():
+                    other.append(f)
         else:
             out.append(p)
-    return out
+    return out, other
+
+
+def nothing_to_run(other: list[Path]) -> str:
+    """The error line when the inputs hold no image or video, naming what the folders held."""
+    line = "no images or videos in the inputs (give files, folders or --samples)"
+    if other:
+        kinds = sorted({f.suffix.lower() or f.name for f in other})
+        line += (f"; the folders hold {len(other)} other file(s) ({', '.join(kinds[:6])}), "
+                 f"but gv-infer reads {' '.join(sorted(IMAGE_SUFFIXES))} images and "
+                 f"{' '.join(sorted(VIDEO_SUFFIXES))} videos")
+    return line
 
 
 def video_frames(path: Path, every: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -191,7 +207,14 @@ class Runner:
         self.errors += 1
         record["error"] = str(err)
         if report:
-            print(f"gv-infer: {record['file']}: {err}", file=sys.stderr)
+            self.warn(f"gv-infer: {record['file']}: {err}")
+
+    @staticmethod
+    def warn(line: str) -> None:
+        """A line on stderr that does not tear the progress bar."""
+        from tqdm import tqdm
+
+        tqdm.write(line, file=sys.stderr)
 
     def _say(self, line: str) -> None:
         if self.say is not None:
@@ -235,7 +258,7 @@ class Runner:
             self.results.add(rec)
             return
         for message, n in problems.items():
-            print(f"gv-infer: {path}: {message} ({n} of {frames} frames)", file=sys.stderr)
+            self.warn(f"gv-infer: {path}: {message} ({n} of {frames} frames)")
         step = f" (one in {every})" if every > 1 else ""
         if frames == 0:
             self.fail({"file": str(path)}, ValueError("OpenCV opened the video but read no "
@@ -250,10 +273,9 @@ class Runner:
 @reports_missing_modules("gv-infer")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    files = expand([*args.inputs, *([SAMPLES] if args.samples else [])])
+    files, other = expand([*args.inputs, *([SAMPLES] if args.samples else [])])
     if not files:
-        print("gv-infer: error: no images or videos in the inputs (give files, folders or "
-              "--samples)", file=sys.stderr)
+        print(f"gv-infer: error: {nothing_to_run(other)}", file=sys.stderr)
         return 2
     if STDOUT == str(args.json) == str(args.jsonl):
         print("gv-infer: error: --json - and --jsonl - cannot both write to stdout",
