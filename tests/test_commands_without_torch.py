@@ -77,3 +77,12 @@ def test_an_unforeseen_missing_package_is_one_line_and_other_errors_pass(capsys)
                                        "pip install 'gaussian-vector[runtime]'\n")
     with pytest.raises(ModuleNotFoundError):  # not an optional package of ours: a real bug
         missing("gaussian_vector.nope")()
+
+
+def test_the_shipped_exports_are_evaluated_without_torch(tmp_path):
+    """gv-eval --model default-int8 (gv-infer's name for the shipped int8 file) was taken for
+    a checkpoint: 'model file not found', or 'needs torch' on the quick-start install."""
+    pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
+    r = run_without(("torch",), "gv-eval", "--model", "default-int8", "--data", str(SAMPLES))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("default-int8: n=2 ION "), r.stdout

@@ -174,6 +174,21 @@ def test_gv_train_rejects_a_bad_box_file_before_training(data_root, tmp_path, ca
     assert not (tmp_path / "run" / "last.pt").exists()
 
 
+
+@pytest.mark.parametrize("missing", ["helen/val.txt", "afw"])
+def test_gv_train_on_a_data_folder_missing_part_of_the_layout_is_one_line(tmp_path, capsys,
+                                                                          missing) -> None:
+    from gaussian_vector.cli.train import main as train_main
+
+    for part in ("300w/afw", "300w/helen/trainset"):
+        (tmp_path / part).mkdir(parents=True)
+    (tmp_path / "300w/helen/val.txt").write_text("image_1\n")
+    target = tmp_path / "300w" / missing
+    target.unlink() if target.is_file() else target.rmdir()
+    assert train_main(["--data", str(tmp_path), "--out", str(tmp_path / "run")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("gv-train: ") and str(target) in line, line
+
 def test_worker_processes_give_the_same_run_as_the_training_process(data_root, tmp_path) -> None:
     """Augmentation draws depend on (seed, epoch, index) only, so loading in workers changes
     nothing: the same losses and metrics, epoch for epoch. Run in a fresh interpreter: the

@@ -85,9 +85,14 @@ def decode_outputs(o: Outputs, *, beyond_box: bool = True, tau: float | None = N
 
 
 def is_exported(model: str | Path) -> bool:
-    """Whether `model` names an exported model (.onnx/.tflite, run through the runtime) rather
-    than a torch checkpoint or checkpoint alias."""
-    return Path(str(model)).suffix.lower() in EXPORTED_SUFFIXES
+    """Whether `model` names an exported model (.onnx/.tflite, or a shipped export's name such as
+    default-int8, all run through the runtime) rather than a torch checkpoint or its alias."""
+    from .checkpoint import ALIASES
+    from .runtime.models import SHIPPED
+
+    name = str(model)
+    return (Path(name).suffix.lower() in EXPORTED_SUFFIXES
+            or (name in SHIPPED and name not in ALIASES))
 
 
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,

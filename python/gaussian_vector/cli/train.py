@@ -206,7 +206,11 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"gv-train: {problem}", file=sys.stderr)
         return 2
-    train_s, val_s, summary = split_300w(data, youtube=args.youtube)
+    try:
+        train_s, val_s, summary = split_300w(data, youtube=args.youtube)
+    except (FileNotFoundError, ValueError) as e:  # e.g. no helen/val.txt, no afw folder
+        print(f"gv-train: {e} (the 300-W layout: docs/training.md)", file=sys.stderr)
+        return 2
     logging.info("data: %s (%d train, %d val)", summary, len(train_s), len(val_s))
     if args.boxes_file:
         from ..data.boxes import read_boxes, with_boxes
