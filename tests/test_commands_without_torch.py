@@ -64,10 +64,10 @@ def test_a_command_that_needs_torch_names_the_extra_in_one_line(command, argv, i
 
 
 def test_an_unforeseen_missing_package_is_one_line_and_other_errors_pass(capsys):
-    from gaussian_vector.cli.extras import reports_missing_modules
+    from gaussian_vector.cli.extras import one_line_errors
 
     def missing(name: str):
-        @reports_missing_modules("gv-x")
+        @one_line_errors("gv-x")
         def main(argv=None) -> int:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
         return main
@@ -86,3 +86,39 @@ def test_the_shipped_exports_are_evaluated_without_torch(tmp_path):
     r = run_without(("torch",), "gv-eval", "--model", "default-int8", "--data", str(SAMPLES))
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("default-int8: n=2 ION "), r.stdout
+
+
+def test_ctrl_c_in_any_command_is_one_line_and_status_130(capsys):
+    from gaussian_vector.cli.extras import one_line_errors
+
+    @one_line_errors("gv-x", interrupted=": what was kept")
+    def main(argv=None) -> int:
+        raise KeyboardInterrupt
+
+    assert main() == 130
+    assert capsys.readouterr().err == "gv-x: interrupted: what was kept\n"
+
+
+@pytest.mark.parametrize("command", ["gv-train", "gv-eval", "gv-bench"])
+def test_the_commands_stop_on_ctrl_c_without_a_traceback(command, monkeypatch, capsys):
+    """Interrupting the work (here: the first thing each command does after parsing)."""
+    import importlib
+
+    module = importlib.import_module(MAINS[command])
+    if command == "gv-bench":
+        module = importlib.import_module("gv_bench.compare")
+        monkeypatch.setattr(module, "run", _interrupt)
+        argv = []
+    elif command == "gv-eval":
+        monkeypatch.setattr(module, "missing_packages", _interrupt)
+        argv = ["--model", "default", "--data", "."]
+    else:
+        monkeypatch.setattr(module, "need", _interrupt)
+        argv = ["--out", "run"]
+    assert module.main(argv) == 130
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"{command}: interrupted"), line
+
+
+def _interrupt(*args, **kwargs):
+    raise KeyboardInterrupt

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 from gaussian_vector import checkpoint
-from gaussian_vector.cli.extras import need, reports_missing_modules
+from gaussian_vector.cli.extras import need, one_line_errors
 from gaussian_vector.cli.outputs import prepare_outputs
 from gaussian_vector.runtime.decoding import DecodeParams, decode_heatmap_output, decode_packed
 
@@ -260,7 +260,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-@reports_missing_modules("gv-bench")
+@one_line_errors("gv-bench")
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:

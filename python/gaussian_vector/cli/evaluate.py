@@ -19,7 +19,7 @@ import numpy as np
 from ..decode import SUBPIXEL_MODES
 from ..metrics import format_summary
 from .argtypes import positive_float
-from .extras import need, reports_missing_modules
+from .extras import need, one_line_errors
 from .outputs import prepare_outputs
 
 
@@ -157,7 +157,7 @@ def missing_packages(args: argparse.Namespace) -> str | None:
     return need("--plot", "matplotlib") if args.plot else None
 
 
-@reports_missing_modules("gv-eval")
+@one_line_errors("gv-eval")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

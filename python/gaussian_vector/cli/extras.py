@@ -3,8 +3,8 @@ one line what to install instead of ending in a traceback.
 
 The quick-start install (`pip install ".[tflite]"`) has no torch: every command's `--help` must
 work there, and a command (or an option) that needs torch must name the extra before it works.
-Commands check up front with `need`; `reports_missing_modules` is the net for an import that no
-check foresaw.
+Commands check up front with `need`; `one_line_errors` is the net for an import that no check
+foresaw (and turns Ctrl-C into one line).
 """
 
 from __future__ import annotations
@@ -59,15 +59,21 @@ def need(purpose: str, *modules: str, extra: str | None = None) -> str | None:
     return None
 
 
-def reports_missing_modules(prog: str, status: int = 2) -> Callable[[Callable], Callable]:
+def one_line_errors(prog: str, status: int = 2,
+                    interrupted: str = "") -> Callable[[Callable], Callable]:
     """Decorate a command's `main(argv)`: an optional package missing at run time ends in
-    `PROG: error: ...` naming its extra and `status`, not a traceback. Other errors pass."""
+    `PROG: error: ...` naming its extra and `status`, and Ctrl-C in `PROG: interrupted` plus
+    `interrupted` (what was kept, how to go on) and 130, the shell's code for it; neither is
+    a traceback. Other errors pass."""
 
     def wrap(main: Callable[..., int]) -> Callable[..., int]:
         @functools.wraps(main)
         def run(argv: list[str] | None = None) -> int:
             try:
                 return main(argv)
+            except KeyboardInterrupt:
+                print(f"{prog}: interrupted{interrupted}", file=sys.stderr)
+                return 130
             except ImportError as e:
                 top = (getattr(e, "name", None) or "").split(".")[0]
                 if isinstance(e, ModuleNotFoundError) and top in EXTRA_OF:

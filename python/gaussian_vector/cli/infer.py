@@ -26,7 +26,7 @@ import numpy as np
 from ..decode import SUBPIXEL_MODES
 from ..runtime import DelegateSpec, Landmarker, NoFaceError, RuntimeFailure
 from .argtypes import int_at_least, nonnegative_float
-from .extras import reports_missing_modules
+from .extras import one_line_errors
 from .outputs import prepare_outputs
 from .results import STDOUT, ResultWriter, face_summary
 
@@ -270,7 +270,7 @@ class Runner:
             self._say(f"{path}: {frames} frames{step}, a face in {with_faces}")
 
 
-@reports_missing_modules("gv-infer")
+@one_line_errors("gv-infer")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     files, other = expand([*args.inputs, *([SAMPLES] if args.samples else [])])

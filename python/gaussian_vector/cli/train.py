@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..config import PADDINGS
-from .extras import need, reports_missing_modules
+from .extras import need, one_line_errors
 
 
 def default_data_root() -> Path:
@@ -131,7 +131,8 @@ def pretrained_inputs(args: argparse.Namespace) -> dict:
     return {"padding": args.padding or "tf", "mean": TF_MEAN, "std": TF_STD}
 
 
-@reports_missing_modules("gv-train")
+@one_line_errors("gv-train", interrupted=": the same command again resumes from last.pt, the "
+                 "end of the last finished epoch")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
