@@ -150,6 +150,9 @@ def test_a_truncated_model_is_named_in_its_error(model_path, tmp_path, keep):
     with pytest.raises(ModelError) as e:
         Landmarker.from_file(cut)
     assert str(e.value).startswith(f"{cut}: ") and "unpack_from" not in str(e.value)
+    cut.write_bytes(b"")
+    with pytest.raises(ModelError, match=f"{cut}: the file is empty"):
+        Landmarker.from_file(cut)
 
 
 @pytest.mark.parametrize("threads", [0, -1, 1.5, True, "2"])

@@ -94,6 +94,8 @@ def read_metadata(path: str | Path) -> ModelMetadata:
     fmt = model_format(p)
     if not p.is_file():
         raise ModelError(f"model not found: {p}")
+    if p.stat().st_size == 0:
+        raise ModelError(f"{p}: the file is empty (an interrupted download or copy?)")
     if fmt == "tflite":
         data = p.read_bytes()
         if len(data) < 8 or data[4:8] != b"TFL3":
