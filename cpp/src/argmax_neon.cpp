@@ -1,5 +1,6 @@
 // The NEON argmax path (aarch64): 128-bit registers, 4 floats or 16 bytes each. NEON is part of
-// the aarch64 baseline, so no target switch or CPU check is needed.
+// the aarch64 baseline, so no target switch or CPU check is needed. Rows of 64 (GV vectors) take
+// row64_neon.hpp; whole batches of them with the quarter rule, vectors64_neon.cpp.
 #include "kernels.hpp"
 
 #ifdef GV_HAVE_NEON_KERNELS
@@ -14,6 +15,7 @@
 #include "rules.hpp"
 
 #include "argmax_simd.hpp"
+#include "row64_neon.hpp"
 
 namespace gv {
 namespace detail {
@@ -33,6 +35,13 @@ struct F32 {
   static unsigned eq_mask(const T* p, Vec b) {
     static const uint32_t kBits[4] = {1, 2, 4, 8};
     return vaddvq_u32(vandq_u32(vceqq_f32(load(p), b), vld1q_u32(kBits)));
+  }
+  // A row of 64 (a GV vector): the two-level search of row64_neon.hpp; a row holding NaN takes
+  // the general scan, where NaN never wins.
+  static std::size_t argmax_chunk(const T* p) {
+    float max;
+    const std::size_t i = neon64::first_max_f32(p, &max);
+    return max == max ? i : simd::argmax_scan<F32>(p, kChunk);
   }
 };
 
@@ -54,6 +63,9 @@ struct I8 {
   static Vec splat_max(Vec m) { return vdupq_n_s8(vmaxvq_s8(m)); }
   static T first(Vec m) { return vgetq_lane_s8(m, 0); }
   static unsigned eq_mask(const T* p, Vec b) { return byte_mask(vceqq_s8(load(p), b)); }
+  static std::size_t argmax_chunk(const T* p) {
+    return neon64::first_max_bytes<neon64::S8>(p);
+  }
 };
 
 struct U8 {
@@ -67,18 +79,25 @@ struct U8 {
   static Vec splat_max(Vec m) { return vdupq_n_u8(vmaxvq_u8(m)); }
   static T first(Vec m) { return vgetq_lane_u8(m, 0); }
   static unsigned eq_mask(const T* p, Vec b) { return byte_mask(vceqq_u8(load(p), b)); }
+  static std::size_t argmax_chunk(const T* p) {
+    return neon64::first_max_bytes<neon64::U8>(p);
+  }
 };
 
 }  // namespace
 
 const Kernels& neon_kernels() noexcept {
-  static const Kernels k{Isa::neon,
-                         &simd::argmax_rows<F32>,
-                         &simd::argmax_rows<I8>,
-                         &simd::argmax_rows<U8>,
-                         &simd::locate_rows<F32>,
-                         &simd::locate_rows<I8>,
-                         &simd::locate_rows<U8>};
+  static const Kernels k = [] {
+    Kernels t{Isa::neon,
+              &simd::argmax_rows<F32>,
+              &simd::argmax_rows<I8>,
+              &simd::argmax_rows<U8>,
+              &simd::locate_rows<F32>,
+              &simd::locate_rows<I8>,
+              &simd::locate_rows<U8>};
+    neon_faces64(t);
+    return t;
+  }();
   return k;
 }
 

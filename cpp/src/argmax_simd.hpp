@@ -51,13 +51,11 @@ inline std::size_t first_equal_in_chunk(const typename V::T* v, typename V::Vec 
   return static_cast<std::size_t>(__builtin_ctzll(mask));
 }
 
+/// The chunked two-pass scan, for any length.
 template <class V>
-inline std::size_t argmax_row(const typename V::T* v, std::size_t n) noexcept {
+inline std::size_t argmax_scan(const typename V::T* v, std::size_t n) noexcept {
   using T = typename V::T;
   using Vec = typename V::Vec;
-  if constexpr (has_argmax_chunk<V>::value) {
-    if (n == kChunk) return V::argmax_chunk(v);
-  }
   constexpr std::size_t kVecs = kChunk / V::kPerVec;
   constexpr std::size_t kAcc = kVecs < 4 ? kVecs : 4;  // independent chains for ILP
   T best = std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
@@ -89,6 +87,14 @@ inline std::size_t argmax_row(const typename V::T* v, std::size_t n) noexcept {
       idx = j;
     }
   return idx;
+}
+
+template <class V>
+inline std::size_t argmax_row(const typename V::T* v, std::size_t n) noexcept {
+  if constexpr (has_argmax_chunk<V>::value) {
+    if (n == kChunk) return V::argmax_chunk(v);
+  }
+  return argmax_scan<V>(v, n);
 }
 
 template <class V>

@@ -21,8 +21,9 @@ void check_batch(const VectorBatch<T>& b, const float* coords, const float* scor
 }
 
 template <class T>
-void decode(const VectorBatch<T>& batch, const VectorParams& params, const Quant& quant,
-            detail::RowsLocate<T> locate, float* coords, float* scores) {
+[[gnu::noinline]] void decode_rows(const VectorBatch<T>& batch, const VectorParams& params,
+                                   const Quant& quant, detail::RowsLocate<T> locate,
+                                   float* coords, float* scores) {
   const VectorBatch<T> b = batch;  // a local copy: stores to coords cannot alias it
   const detail::VectorRules rules(params);
   float px[detail::kRowsPerBlock];
@@ -37,13 +38,27 @@ void decode(const VectorBatch<T>& batch, const VectorParams& params, const Quant
   }
 }
 
+/// 64-element vectors (the shipped models) with the quarter rule go to the path's whole-batch
+/// decoder where it has one (NEON); everything else row by row.
+template <class T>
+inline void decode(const VectorBatch<T>& batch, const VectorParams& params, const Quant& quant,
+                   detail::RowsLocate<T> locate, detail::Faces64<T> faces64, float* coords,
+                   float* scores) {
+  if (faces64 != nullptr && batch.w == 64 && batch.h == 64 &&
+      params.subpixel == Subpixel::quarter)
+    faces64(batch, params, quant, coords, scores);
+  else
+    decode_rows(batch, params, quant, locate, coords, scores);
+}
+
 template <class T>
 void decode_quantised(const VectorBatch<T>& b, Quant quant, const VectorParams& params,
-                      detail::RowsLocate<T> locate, float* coords, float* scores) {
+                      detail::RowsLocate<T> locate, detail::Faces64<T> faces64, float* coords,
+                      float* scores) {
   check_params(params);
   check_quant<T>(quant);
   check_batch(b, coords, scores);
-  decode(b, params, quant, locate, coords, scores);
+  decode(b, params, quant, locate, faces64, coords, scores);
 }
 
 }  // namespace
@@ -52,17 +67,20 @@ void decode_vectors(const VectorBatch<float>& batch, const VectorParams& params,
                     float* scores, Isa isa) {
   check_params(params);
   check_batch(batch, coords, scores);
-  decode(batch, params, Quant{}, detail::kernels_for(isa).locate_f32, coords, scores);
+  const detail::Kernels& k = detail::kernels_for(isa);
+  decode(batch, params, Quant{}, k.locate_f32, k.faces64_f32, coords, scores);
 }
 
 void decode_vectors(const VectorBatch<std::int8_t>& batch, Quant quant,
                     const VectorParams& params, float* coords, float* scores, Isa isa) {
-  decode_quantised(batch, quant, params, detail::kernels_for(isa).locate_i8, coords, scores);
+  const detail::Kernels& k = detail::kernels_for(isa);
+  decode_quantised(batch, quant, params, k.locate_i8, k.faces64_i8, coords, scores);
 }
 
 void decode_vectors(const VectorBatch<std::uint8_t>& batch, Quant quant,
                     const VectorParams& params, float* coords, float* scores, Isa isa) {
-  decode_quantised(batch, quant, params, detail::kernels_for(isa).locate_u8, coords, scores);
+  const detail::Kernels& k = detail::kernels_for(isa);
+  decode_quantised(batch, quant, params, k.locate_u8, k.faces64_u8, coords, scores);
 }
 
 }  // namespace gv

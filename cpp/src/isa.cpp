@@ -129,7 +129,10 @@ Isa parse_isa(const char* name) {
 namespace detail {
 
 const Kernels& kernels_for(Isa isa) {
-  if (isa == Isa::automatic) isa = automatic_isa();
+  if (isa == Isa::automatic) {
+    static const Kernels& chosen = kernels_for(automatic_isa());  // once: every call asks
+    return chosen;
+  }
   if (!cpu_runs(isa))
     throw std::invalid_argument(std::string("isa '") + isa_name(isa) +
                                 "' is not available on this build or CPU");

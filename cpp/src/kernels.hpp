@@ -33,6 +33,12 @@ using RowsLocate = void (*)(const T* base, std::size_t rows, std::size_t len, st
                             const VectorRules& rules, const Quant& quant, float* coord,
                             std::size_t coord_stride, float* peak);
 
+/// A whole batch of GV vectors of exactly 64 elements (w = h = 64) with the quarter rule:
+/// coords and scores as decode_vectors gives them. `quant` is ignored for float.
+template <class T>
+using Faces64 = void (*)(const VectorBatch<T>& batch, const VectorParams& params,
+                         const Quant& quant, float* coords, float* scores);
+
 struct Kernels {
   Isa isa;
   RowsArgmax<float> f32;
@@ -41,6 +47,10 @@ struct Kernels {
   RowsLocate<float> locate_f32;
   RowsLocate<std::int8_t> locate_i8;
   RowsLocate<std::uint8_t> locate_u8;
+  // Paths with a whole-batch decoder for 64-element vectors (NEON); null elsewhere.
+  Faces64<float> faces64_f32 = nullptr;
+  Faces64<std::int8_t> faces64_i8 = nullptr;
+  Faces64<std::uint8_t> faces64_u8 = nullptr;
 };
 
 const Kernels& scalar_kernels() noexcept;
@@ -53,6 +63,7 @@ const Kernels& avx512_kernels() noexcept;
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #define GV_HAVE_NEON_KERNELS 1
 const Kernels& neon_kernels() noexcept;
+void neon_faces64(Kernels& k) noexcept;  // vectors64_neon.cpp: sets the faces64 decoders
 #endif
 
 /// The kernels of `isa` (automatic resolved); throws std::invalid_argument if unsupported here.
