@@ -51,7 +51,8 @@ def test_an_output_folder_that_cannot_be_made_fails_before_converting(capsys, ch
     blocker.write_text("a file where the output folder should go")
     err = _fails(capsys, [str(checkpoints["gv"]), "--target", "onnx", "-o",
                           str(blocker / "sub" / "m.onnx")])
-    assert "cannot create the output folder" in err and "faces from" not in err
+    assert f"--output {blocker / 'sub' / 'm.onnx'}: cannot create the folder" in err
+    assert "faces from" not in err
 
 
 def test_unknown_target(capsys, checkpoints):
