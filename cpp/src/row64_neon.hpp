@@ -26,7 +26,9 @@ inline std::uint64_t nibble_mask(uint8x16_t eq) {
 /// int8 and uint8 rows.
 struct S8 {
   using T = std::int8_t;
-  static uint8x16x4_t load(const T* p) { return vld4q_u8(reinterpret_cast<const std::uint8_t*>(p)); }
+  static uint8x16x4_t load(const T* p) {
+    return vld4q_u8(reinterpret_cast<const std::uint8_t*>(p));
+  }
   static uint8x16_t max(uint8x16_t a, uint8x16_t b) {
     return vreinterpretq_u8_s8(vmaxq_s8(vreinterpretq_s8_u8(a), vreinterpretq_s8_u8(b)));
   }

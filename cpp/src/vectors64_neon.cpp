@@ -260,7 +260,8 @@ void float_block(const float* x, std::size_t xs, const float* y, std::size_t ys,
   // nan_min(px, py) of two peaks that are not NaN (NaN rows are rare): py < px ? py : px.
 #pragma GCC unroll 2
   for (std::size_t q = 0; q < kL / 2; q += 2) {
-    const float32x4_t px4 = vuzp1q_f32(peak[q], peak[q + 1]), py4 = vuzp2q_f32(peak[q], peak[q + 1]);
+    const float32x4_t px4 = vuzp1q_f32(peak[q], peak[q + 1]);
+    const float32x4_t py4 = vuzp2q_f32(peak[q], peak[q + 1]);
     vst1q_f32(scores + 2 * q, vbslq_f32(vcgtq_f32(px4, py4), py4, px4));
   }
   if (any_rare(index)) redo_rare<kL>(index, x, xs, y, ys, params, RealFloat{}, coords, scores);

@@ -84,7 +84,8 @@ void expect_paths_agree(const gv::VectorBatch<T>& b) {
   if constexpr (std::is_same<T, float>::value) {
     const gv::VectorParams p{};
     for (std::size_t k = 0; k < b.count; ++k) {
-      CHECK_BITS(want_c[2 * k], gvref::locate(b.x + k * b.x_stride, kW, p.beyond_box, p.tau, p.sigma));
+      CHECK_BITS(want_c[2 * k],
+                 gvref::locate(b.x + k * b.x_stride, kW, p.beyond_box, p.tau, p.sigma));
       CHECK_BITS(want_c[2 * k + 1],
                  gvref::locate(b.y + k * b.y_stride, kW, p.beyond_box, p.tau, p.sigma));
     }
