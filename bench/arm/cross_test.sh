@@ -5,6 +5,7 @@
 #     the arm64 Python headers and an arm64 numpy, through Debian multiarch).
 #  2. Builds gv_decode and its C++ tests with cpp/toolchains/aarch64-linux-gnu.cmake and runs
 #     them through ctest, which starts them under qemu-aarch64 (CMAKE_CROSSCOMPILING_EMULATOR).
+#     Then bench/arm/count_instructions.sh: aarch64 instructions per face of each decoder.
 #  3. Builds the pybind11 module gaussian_vector._native for aarch64 and runs
 #     bench/arm/qemu_python_smoke.py with an aarch64 CPython (a two-line Py_BytesMain program
 #     linked against Debian's libpython3.X:arm64) and Debian's arm64 numpy, under qemu.
@@ -22,34 +23,21 @@ SYSROOT=/usr/aarch64-linux-gnu
 JOBS=$(nproc 2>/dev/null || echo 2)
 CROSS_PYTHON=${GV_CROSS_PYTHON:-auto}
 
-step() { printf '\n== %s\n' "$*"; }
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-apt_install() {
-  as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@"
-}
+# shellcheck source=bench/arm/common.sh
+. bench/arm/common.sh
 
 step "toolchain"
-missing=()
-command -v aarch64-linux-gnu-g++ >/dev/null || missing+=(g++-aarch64-linux-gnu)
-command -v qemu-aarch64 >/dev/null || missing+=(qemu-user)
-command -v cmake >/dev/null || missing+=(cmake)
-command -v ninja >/dev/null || missing+=(ninja-build)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]}"
-  apt_install "${missing[@]}"
-fi
-aarch64-linux-gnu-g++ --version | head -1
-qemu-aarch64 --version | head -1
+ensure_cross_toolchain
 
 step "C++ library and tests for aarch64, run under qemu"
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_TOOLCHAIN_FILE=cpp/toolchains/aarch64-linux-gnu.cmake \
-  -DGV_BUILD_TESTS=ON -DGV_BUILD_PYTHON=OFF >/dev/null
+configure_cross_build "$BUILD"
 cmake --build "$BUILD" -j "$JOBS"
 if command -v file >/dev/null; then file "$BUILD/cpp/gv_decode_tests" | grep -q "ARM aarch64"; fi
 ctest --test-dir "$BUILD" --output-on-failure --no-tests=error -V | grep -E "isa paths|tests,|Passed|Failed" || true
 ctest --test-dir "$BUILD" --no-tests=error >/dev/null  # the status that counts
+
+# Instructions per face of each decoder and of a memcpy of its input; fails above the targets.
+GV_CROSS_BUILD="$BUILD" bash bench/arm/count_instructions.sh
 
 if [ "$CROSS_PYTHON" = off ]; then
   echo "GV_CROSS_PYTHON=off: skipping the aarch64 Python module"
