@@ -311,9 +311,10 @@ def test_a_video_with_no_face_is_one_line_not_one_per_frame(oracle_onnx, tmp_pat
     assert [f["frame"] for f in frames] == list(range(6)) and all(f["faces"] == [] for f in frames)
 
 
-def test_json_and_jsonl_cannot_both_take_stdout(capsys):
-    assert main(["--samples", "--json", "-", "--jsonl", "-"]) == 2
-    assert "cannot both write to stdout" in capsys.readouterr().err
+@pytest.mark.parametrize("same", ["-", "r.json"])
+def test_json_and_jsonl_cannot_both_take_one_file(capsys, same):
+    assert main(["--samples", "--json", same, "--jsonl", same]) == 2
+    assert f"--json and --jsonl cannot both write to {same}" in capsys.readouterr().err
 
 
 def test_no_litert_info_line_on_the_terminal(tmp_path):

@@ -277,8 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     if not files:
         print(f"gv-infer: error: {nothing_to_run(other)}", file=sys.stderr)
         return 2
-    if STDOUT == str(args.json) == str(args.jsonl):
-        print("gv-infer: error: --json - and --jsonl - cannot both write to stdout",
+    if args.json and args.jsonl and Path(args.json).resolve() == Path(args.jsonl).resolve():
+        print(f"gv-infer: error: --json and --jsonl cannot both write to {args.json}",
               file=sys.stderr)
         return 2
     problem = prepare_outputs({o: p for o, p in (("--json", args.json), ("--jsonl", args.jsonl))
