@@ -311,6 +311,21 @@ def test_a_video_with_no_face_is_one_line_not_one_per_frame(oracle_onnx, tmp_pat
     assert [f["frame"] for f in frames] == list(range(6)) and all(f["faces"] == [] for f in frames)
 
 
+def test_a_video_without_frames_is_one_line_and_one_record(oracle_onnx, tmp_path, capsys):
+    import cv2
+
+    empty = tmp_path / "empty.avi"
+    writer = cv2.VideoWriter(str(empty), cv2.VideoWriter_fourcc(*"MJPG"), 5, (64, 48))
+    if not writer.isOpened():
+        pytest.skip("this OpenCV build cannot write MJPG video")
+    writer.release()
+    assert main([str(empty), "--model", str(oracle_onnx), "--json", "-"]) == 1
+    out, err = capsys.readouterr()
+    why = "OpenCV opened the video but read no frame from it"
+    assert err.strip() == f"gv-infer: {empty}: {why}"
+    assert json.loads(out)["results"] == [{"file": str(empty), "error": why}]
+
+
 @pytest.mark.parametrize("same", ["-", "r.json"])
 def test_json_and_jsonl_cannot_both_take_one_file(capsys, same):
     assert main(["--samples", "--json", same, "--jsonl", same]) == 2

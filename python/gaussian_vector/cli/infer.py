@@ -261,8 +261,9 @@ class Runner:
             self.warn(f"gv-infer: {path}: {message} ({n} of {frames} frames)")
         step = f" (one in {every})" if every > 1 else ""
         if frames == 0:
-            self.fail({"file": str(path)}, ValueError("OpenCV opened the video but read no "
-                                                       "frame from it"))
+            rec = {"file": str(path)}
+            self.fail(rec, ValueError("OpenCV opened the video but read no frame from it"))
+            self.results.add(rec)
         elif with_faces == 0 and not problems:
             self.fail({"file": str(path)}, NoFaceError(f"no face found in any of its {frames} "
                                                        f"frames{step}"))
