@@ -142,7 +142,7 @@ template <class B>
 template <class B>
 struct ByteConsts {
   using T = typename B::T;
-  uint8x16_t one = vdupq_n_u8(1), three = vdupq_n_u8(3), four = vdupq_n_u8(4);
+  uint8x16_t three = vdupq_n_u8(3), four = vdupq_n_u8(4);
   uint8x8_t zero_point;
   float32x4_t scale;
   RealQuant<T> real;
@@ -150,21 +150,23 @@ struct ByteConsts {
       : zero_point(vdup_n_u8(static_cast<std::uint8_t>(q.zero_point))),
         scale(vdupq_n_f32(q.scale)),
         real{q.scale, q.zero_point} {}
-  /// float32(q - zero_point) * scale for the 8 low lanes, as RealQuant does (exact in int16).
-  float32x4x2_t dequantise(uint8x16_t q) const;
+  /// q - zero_point for the 8 low lanes, exactly (|q - zero_point| <= 255).
+  int16x8_t minus_zero_point(uint8x16_t q) const;
+  /// float32(q - zero_point) * scale for the 8 low lanes, as RealQuant does.
+  float32x4x2_t dequantise(uint8x16_t q) const {
+    const int16x8_t d = minus_zero_point(q);
+    return {{vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(d))), scale),
+             vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(d)), scale)}};
+  }
 };
 template <>
-inline float32x4x2_t ByteConsts<neon64::S8>::dequantise(uint8x16_t q) const {
-  const int16x8_t d = vsubl_s8(vget_low_s8(vreinterpretq_s8_u8(q)), vreinterpret_s8_u8(zero_point));
-  return {{vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(d))), scale),
-           vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(d)), scale)}};
+inline int16x8_t ByteConsts<neon64::S8>::minus_zero_point(uint8x16_t q) const {
+  return vsubl_s8(vget_low_s8(vreinterpretq_s8_u8(q)), vreinterpret_s8_u8(zero_point));
 }
 template <>
-inline float32x4x2_t ByteConsts<neon64::U8>::dequantise(uint8x16_t q) const {
-  // q - zero_point modulo 2^16, read back as signed: exact for |q - zero_point| <= 255.
-  const int16x8_t d = vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(q), zero_point));
-  return {{vmulq_f32(vcvtq_f32_s32(vmovl_s16(vget_low_s16(d))), scale),
-           vmulq_f32(vcvtq_f32_s32(vmovl_high_s16(d)), scale)}};
+inline int16x8_t ByteConsts<neon64::U8>::minus_zero_point(uint8x16_t q) const {
+  // Modulo 2^16, read back as signed: exact for |q - zero_point| <= 255.
+  return vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(q), zero_point));
 }
 
 /// kL landmarks (8 or 4) from rows x, y (strides xs, ys).
