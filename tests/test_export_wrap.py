@@ -7,7 +7,14 @@ import torch
 from gaussian_vector.bpm import BandPooling
 from gaussian_vector.config import ModelConfig
 from gaussian_vector.models import build_model
-from gv_export.wrap import ExportWrapper, PackedBandPooling, output_shape, reference_output
+from gv_export.targets import TARGETS
+from gv_export.wrap import (
+    ExportWrapper,
+    Graph,
+    PackedBandPooling,
+    output_shape,
+    reference_output,
+)
 
 
 @pytest.mark.parametrize("form", ["fused", "separable"])
@@ -20,9 +27,31 @@ def test_wrapper_matches_the_core_model(form, layout, edges):
     x = torch.randn(2, 3, 64, 64)
     ref = reference_output(model, x)
     with torch.no_grad():
-        got = ExportWrapper(model, layout, form)(x.permute(0, 2, 3, 1) if layout == "NHWC" else x)
+        got = ExportWrapper(model, layout, Graph(bpm=form))(
+            x.permute(0, 2, 3, 1) if layout == "NHWC" else x)
     assert tuple(got.shape) == output_shape(cfg, 2) == (2, 7, 32)
     torch.testing.assert_close(got, ref, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
+@pytest.mark.parametrize("head", ["gv", "heatmap"])
+def test_every_targets_graph_computes_the_same_function(target, head):
+    """h-swish as relu6, means as MEAN, upsampling as copies: rewritten, not changed."""
+    torch.manual_seed(2)
+    cfg = ModelConfig(head=head, input_size=64, width_mult=0.5, num_landmarks=5)
+    model = build_model(cfg).eval()
+    x = torch.randn(2, 3, 64, 64) * 3  # wide enough to reach both h-swish knees
+    ref = reference_output(model, x)
+    t = TARGETS[target]
+    for graph in filter(None, (t.fp32, t.int8)):
+        wrapper = ExportWrapper(model, "NHWC", graph)
+        with torch.no_grad():
+            got = wrapper(x.permute(0, 2, 3, 1))
+        torch.testing.assert_close(got, ref, atol=2e-5, rtol=1e-5)
+        swapped = {type(m).__name__ for m in wrapper.modules()}
+        assert ("Relu6Hardswish" in swapped) == (graph.hardswish == "relu6")
+        assert ("CopyUpsample" in swapped) == (graph.upsample == "copy")
+    assert {type(m).__name__ for m in model.modules()} >= {"Hardswish", "Upsample"}  # untouched
 
 
 @pytest.mark.parametrize("bands", [((3, 5), (0.5, 0.5)), ((7,), (1.0,)), ((1, 3), (0.2, 0.8))])
@@ -59,6 +88,8 @@ def test_bad_layout_and_form_are_refused():
     with pytest.raises(ValueError, match="layout"):
         ExportWrapper(model, "CHWN")
     with pytest.raises(ValueError, match="BPM form"):
-        ExportWrapper(model, "NHWC", "band")
+        ExportWrapper(model, "NHWC", Graph(bpm="band"))
+    with pytest.raises(ValueError, match="hardswish form"):
+        Graph(hardswish="hard")
     with pytest.raises(ValueError, match="BPM filter"):
         PackedBandPooling(model.head, (3,), (1.0,), filter="matrix")

@@ -12,7 +12,7 @@ import pytest
 import runtime_fixtures as rf
 
 from gaussian_vector.runtime import DelegateError, DelegateSpec, Landmarker
-from gaussian_vector.runtime.delegates import undelegated_ops
+from gaussian_vector.runtime.delegates import coverage, undelegated_ops
 
 oracle_onnx, oracle_tflite = rf.oracle_onnx, rf.oracle_tflite  # fixtures
 
@@ -160,6 +160,22 @@ def test_partition_report_on_a_split_graph():
         ("DELEGATE", [3], [4]),  # second partition: op 3
     ])
     assert undelegated_ops(interp) == ["SOFTMAX#2"]
+
+
+def test_partition_report_when_a_partition_reads_a_tensor_from_before_the_cpu_op():
+    # t0 -conv-> t1 -HARD_SWISH(cpu)-> t2; add(t2, t0) -> t3: the second partition's inputs
+    # (t2, t0) lie before the CPU op and its output after it, yet the op is not in it
+    interp = _FakeInterpreter([
+        ("CONV_2D", [0], [1]),
+        ("HARD_SWISH", [1], [2]),
+        ("ADD", [2, 0], [3]),
+        ("DELEGATE", [0], [1]),
+        ("DELEGATE", [2, 0], [3]),
+    ])
+    assert undelegated_ops(interp) == ["HARD_SWISH#1"]
+    cov = coverage(interp)
+    assert (cov.ops, cov.partitions, cov.delegated_ops) == (3, 2, 2)
+    assert cov.summary() == "2 partitions, 2/3 ops; on the CPU's built-in kernels: HARD_SWISH"
 
 
 def test_cli_names_the_ops_left_on_the_cpu(oracle_tflite, noop_delegate, capsys):

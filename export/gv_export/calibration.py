@@ -2,6 +2,12 @@
 (NAME.jpg beside NAME.pts, 1-based points) or, with no folder, from the samples shipped in
 `gaussian_vector/samples`. Each face is cropped exactly as the runtime crops it: the box is the
 landmarks' tight box, warped by `preprocess.crop_face` with the model's input size and enlarge.
+
+Two photos are too few to calibrate int8 ranges on or to judge int8 accuracy by (one bad
+landmark moves the mean by percent), and the 300-W photos may not be shipped (research-only
+licence). So without a folder each sample is also seen through `SAMPLE_VIEWS` - 1 augmented
+crops (the training augmentation: rotation, scale, flip, shift; a fixed seed), so the default
+export calibrates and is gated on `max_faces` views of the two faces.
 """
 
 from __future__ import annotations
@@ -13,12 +19,19 @@ import numpy as np
 
 from gaussian_vector import affine
 from gaussian_vector.config import ModelConfig
-from gaussian_vector.image import load_image
+from gaussian_vector.data.augment import AugmentConfig, sample_transform, transform_points
+from gaussian_vector.image import as_rgb, load_image
 from gaussian_vector.preprocess import crop_face
+from gaussian_vector.schemes import get_scheme
 
 from .errors import ExportError
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "python" / "gaussian_vector" / "samples"
+#: crops per packaged sample face without --calib: the plain crop and augmented views of it
+SAMPLE_VIEWS = 32
+#: the views' augmentation: training's ranges, no occlusion (it is not what a board sees)
+VIEWS = AugmentConfig(rotation_deg=25.0, rotation_p=0.8, scale_min=0.85, scale_max=1.15,
+                      flip_p=0.5, shift=0.05, occlusion_p=0.0)
 
 
 def samples_dir() -> Path:
@@ -65,6 +78,9 @@ def load_faces(folder: str | Path | None, config: ModelConfig, max_faces: int = 
     if len(entries) > max_faces:
         idx = np.linspace(0, len(entries) - 1, max_faces).round().astype(int)
         entries = [entries[i] for i in idx]
+    views = max(1, max_faces // len(entries)) if folder is None else 1
+    views = min(views, SAMPLE_VIEWS)
+    rng = np.random.default_rng(0)
     crops, points, names = [], [], []
     for img_path, pts, name in entries:
         try:
@@ -75,7 +91,22 @@ def load_faces(folder: str | Path | None, config: ModelConfig, max_faces: int = 
         crops.append(crop)
         points.append(affine.apply(m, pts))
         names.append(name)
+        for v in range(1, views):
+            crop, view_pts = _view(image, pts, config, rng)
+            crops.append(crop)
+            points.append(view_pts)
+            names.append(f"{name}~{v}")
     if not crops:
         raise ExportError(f"no usable faces in {root}: every image failed to decode")
-    source = "gaussian_vector/samples" if folder is None else str(root)
+    source = (f"gaussian_vector/samples ({len(entries)} faces x {views} views)"
+              if folder is None else str(root))
     return Faces(np.stack(crops), np.stack(points).astype(np.float32), names, source)
+
+
+def _view(image: np.ndarray, pts: np.ndarray, config: ModelConfig,
+          rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One augmented crop of a face (`VIEWS`) and its points in crop pixels."""
+    m, flip = sample_transform(affine.box_from_landmarks(pts), config.input_size,
+                               config.enlarge, VIEWS, rng)
+    crop = affine.warp(as_rgb(image), m, config.input_size)
+    return crop, transform_points(pts, m, flip, get_scheme(config.scheme))

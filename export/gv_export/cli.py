@@ -15,13 +15,14 @@ from gaussian_vector.cli.outputs import prepare_outputs
 
 from .errors import ExportError
 
-try:  # the int8 gate's default, for --help: validate imports torch, which a board lacks
-    from .validate import INT8_MAX_NME_INCREASE
+try:  # the int8 gate's defaults, for --help: validate imports torch, which a board lacks
+    from .validate import INT8_MAX_NME_INCREASE, SAMPLES_MAX_NME_INCREASE
 except ImportError:
-    INT8_MAX_NME_INCREASE = None
+    INT8_MAX_NME_INCREASE = SAMPLES_MAX_NME_INCREASE = None
 
 EPILOG = """examples:
-  gv-export default --target tflite --int8 --npu ethos-u55-256 --max-nme-increase 0.05
+  gv-export default --target tflite --int8                # int8 for the CPU (XNNPACK)
+  gv-export default --target tflite --int8 --npu ethos-u55-256  # int8 for the Ethos-U
   gv-export runs/gv/best.pt --target onnx -o out/
   gv-export heatmap --target tflite --int8 --calib data/300w/helen/trainset
 docs: docs/export.md"""
@@ -43,12 +44,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--imgsz", type=int, metavar="N", help="input size (default: the model's)")
     p.add_argument("-o", "--output", metavar="OUT", help="output file or folder "
                    "(default ./NAME[_int8].EXT)")
-    p.add_argument("--npu", metavar="ACCEL", help="compile with vela for this Ethos-U config, "
-                   "e.g. ethos-u55-256, and report NPU coverage and cycles (needs --int8)")
-    p.add_argument("--bpm", choices=("fused", "separable"), default="fused",
-                   help="GV tail: means before the 1x1 head (fused, default) or after it")
-    gate = "the int8 gate" if INT8_MAX_NME_INCREASE is None else INT8_MAX_NME_INCREASE
-    p.add_argument("--max-nme-increase", type=nonnegative_float, default=INT8_MAX_NME_INCREASE,
+    p.add_argument("--npu", metavar="ACCEL", help="export for this NPU instead of the CPU: the "
+                   "graph it runs fastest, compiled with vela for an Ethos-U config (e.g. "
+                   "ethos-u55-256) with a report of NPU coverage and cycles (needs --int8)")
+    p.add_argument("--graph", metavar="K=V,...", help="override the target's graph choices: "
+                   "hardswish=op|relu6, means=conv|mean, upsample=resize|copy, bpm=fused|separable "
+                   "(docs/export.md)")
+    p.add_argument("--bpm", choices=("fused", "separable"),
+                   help="GV tail: means before the 1x1 head (fused, default) or after it; "
+                   "short for --graph bpm=...")
+    p.add_argument("--allow-cpu-ops", action="store_true", help="CPU-target .tflite: write it "
+                   "even when some ops fall outside XNNPACK (they are refused by default)")
+    gate = ("3% with --calib, 10% on the packaged samples" if INT8_MAX_NME_INCREASE is None
+            else f"{INT8_MAX_NME_INCREASE} with --calib, {SAMPLES_MAX_NME_INCREASE} on the "
+            "packaged samples' views")
+    p.add_argument("--max-nme-increase", type=nonnegative_float, default=None,
                    metavar="F", help="int8 fails when its NME exceeds torch's by more than this "
                    f"fraction (default {gate})")
     p.add_argument("--json", metavar="FILE", help="also write the measurements as JSON")
@@ -75,13 +85,16 @@ def main(argv: list[str] | None = None) -> int:
 
         result = export(
             args.model, args.target, int8=args.int8, calib=args.calib, imgsz=args.imgsz,
-            out=args.output, npu=args.npu, bpm_form=args.bpm, max_faces=args.calib_max,
-            max_nme_increase=args.max_nme_increase, verbose=args.verbose)
+            out=args.output, npu=args.npu, graph=_graph_spec(args), max_faces=args.calib_max,
+            max_nme_increase=args.max_nme_increase, allow_cpu_ops=args.allow_cpu_ops,
+            verbose=args.verbose)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"path": str(result.path), "bytes": result.size,
                            "seconds": result.seconds, "validation": result.validation.to_dict(),
                            "vela": result.vela.to_dict() if result.vela else None,
+                           "xnnpack": (result.delegation.to_dict() if result.delegation
+                                       else None),
                            "metadata": json.loads(result.metadata.to_json())}, f, indent=2)
     except ExportError as e:
         if args.verbose:
@@ -95,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         print("gv-export: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _graph_spec(args: argparse.Namespace) -> str | None:
+    """--graph with --bpm folded in (--bpm is its older spelling)."""
+    parts = [args.graph] if args.graph else []
+    if args.bpm:
+        parts.append(f"bpm={args.bpm}")
+    return ",".join(parts) or None
 
 
 if __name__ == "__main__":

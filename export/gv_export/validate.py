@@ -28,6 +28,18 @@ from .wrap import reference_output
 FP32_MEAN_PX = 0.01
 FP32_MAX_VECTOR = 1e-3
 INT8_MAX_NME_INCREASE = 0.03
+#: the gate on views of the two packaged faces (no --calib): they are harder for int8 than a
+#: real split (shipped GV: +5.2% on their 64 views, +2.1% on the 100 validation faces), so two
+#: faces cannot resolve 3%; this bound still refuses a broken quantisation (docs/export.md)
+SAMPLES_MAX_NME_INCREASE = 0.10
+
+
+def int8_gate(calibrated_on_samples: bool, given: float | None) -> float:
+    """The int8 NME gate: the user's, else 3% on their faces or `SAMPLES_MAX_NME_INCREASE` on
+    the packaged samples' views."""
+    if given is not None:
+        return given
+    return SAMPLES_MAX_NME_INCREASE if calibrated_on_samples else INT8_MAX_NME_INCREASE
 
 
 @dataclass

@@ -28,9 +28,21 @@ filter), written for the Ethos-U NPU (vela cycle counts in docs/export.md):
   transpose.
 
 Both forms compute `BandPooling(form="separable")` of the heatmaps (tests pin that down).
+
+`Graph` holds the choices that change the graph but not the function, which each target sets its
+own way (`gv_export.targets`; measurements in docs/export.md):
+
+- `hardswish`: "op" keeps nn.Hardswish (one HARD_SWISH op in TFLite, cheap on the Ethos-U);
+  "relu6" writes x * relu6(x + c) / 6 with c = 3.0000002, a float the converter does not
+  pattern-match back into HARD_SWISH, so int8 XNNPACK (which has no int8 HARD_SWISH) keeps it;
+- `means`: "conv" takes the BPM means as depthwise convolutions with 1/H taps (the Ethos-U's
+  cheapest form); "mean" as MEAN ops (XNNPACK runs 64-tap depthwise convolutions slowly).
 """
 
 from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +54,67 @@ from gaussian_vector.models import GVNet, HeatmapNet
 
 LAYOUTS = ("NHWC", "NCHW")
 BPM_FORMS = ("fused", "separable")
+HARDSWISH_FORMS = ("op", "relu6")
+MEAN_FORMS = ("conv", "mean")
+UPSAMPLE_FORMS = ("resize", "copy")
+#: 3 + one float32 ulp: the converter fuses x * relu6(x + 3) / 6 back into HARD_SWISH, not this
+RELU6_SHIFT = 3.0000002
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Graph-shape choices that leave the function unchanged (module docstring)."""
+
+    bpm: str = "fused"
+    hardswish: str = "op"
+    means: str = "conv"
+    upsample: str = "resize"
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (("BPM form", self.bpm, BPM_FORMS),
+                                     ("hardswish form", self.hardswish, HARDSWISH_FORMS),
+                                     ("means form", self.means, MEAN_FORMS),
+                                     ("upsample form", self.upsample, UPSAMPLE_FORMS)):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+    def to_dict(self) -> dict[str, str]:
+        return {"bpm": self.bpm, "hardswish": self.hardswish, "means": self.means,
+                "upsample": self.upsample}
+
+
+class Relu6Hardswish(nn.Module):
+    """h-swish as x * relu6(x + RELU6_SHIFT) / 6: ops XNNPACK runs in int8."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * F.relu6(x + RELU6_SHIFT) * (1.0 / 6.0)
+
+
+class CopyUpsample(nn.Module):
+    """Nearest-neighbour x2 as copies: each pixel, then each row, stacked beside itself, written
+    in the device (NHWC) order where both are a concatenation and a free reshape."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        y = x.permute(0, 2, 3, 1)  # (N, H, W, C)
+        y = torch.stack([y, y], dim=3).reshape(-1, h, 2 * w, c)
+        y = torch.stack([y, y], dim=2).reshape(-1, 2 * h, 2 * w, c)
+        return y.permute(0, 3, 1, 2)
+
+
+def rewrite(model: nn.Module, graph: Graph) -> nn.Module:
+    """`model`, or a copy with the layers `graph` writes another way replaced."""
+    swaps = {nn.Hardswish: Relu6Hardswish if graph.hardswish == "relu6" else None,
+             nn.Upsample: CopyUpsample if graph.upsample == "copy" else None}
+    if not any(swaps.values()):
+        return model
+    model = copy.deepcopy(model)
+    for parent in model.modules():
+        for name, child in parent.named_children():
+            make = swaps.get(type(child))
+            if make is not None:
+                setattr(parent, name, make())
+    return model
 
 
 class PackedBandPooling(nn.Module):
@@ -49,8 +122,11 @@ class PackedBandPooling(nn.Module):
 
     def __init__(self, head: nn.Conv2d, bandwidths: tuple[int, ...], weights: tuple[float, ...],
                  form: str = "fused", edges: str = "zeros", filter: str = "fc",
-                 size: int | None = None) -> None:
+                 size: int | None = None, means: str = "conv") -> None:
         super().__init__()
+        if means not in MEAN_FORMS:
+            raise ValueError(f"means form must be one of {MEAN_FORMS}, got {means!r}")
+        self.means = means
         if filter not in ("fc", "conv"):
             raise ValueError(f"BPM filter must be 'fc' or 'conv', got {filter!r}")
         self.filter = filter
@@ -73,16 +149,19 @@ class PackedBandPooling(nn.Module):
             "matrix", band_matrix(size, *self.bands, edges) if size else None, persistent=False
         )
 
-    @staticmethod
-    def _means(t: torch.Tensor) -> torch.Tensor:
+    def _means(self, t: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) -> (N, C, 2, W): row 0 = mean over H, row 1 = mean over W (as a row)."""
         n, c, h, w = t.shape
         if h != w:
             raise ValueError(f"packed band pooling needs square maps, got {h}x{w}")
-        ones_h = torch.full((c, 1, h, 1), 1.0 / h, dtype=t.dtype, device=t.device)
-        ones_w = torch.full((c, 1, 1, w), 1.0 / w, dtype=t.dtype, device=t.device)
-        mx = F.conv2d(t, ones_h, groups=c)  # (N, C, 1, W)
-        my = F.conv2d(t, ones_w, groups=c)  # (N, C, H, 1)
+        if self.means == "mean":
+            mx = t.mean(dim=2, keepdim=True)  # (N, C, 1, W)
+            my = t.mean(dim=3, keepdim=True)  # (N, C, H, 1)
+        else:
+            ones_h = torch.full((c, 1, h, 1), 1.0 / h, dtype=t.dtype, device=t.device)
+            ones_w = torch.full((c, 1, 1, w), 1.0 / w, dtype=t.dtype, device=t.device)
+            mx = F.conv2d(t, ones_h, groups=c)  # (N, C, 1, W)
+            my = F.conv2d(t, ones_w, groups=c)  # (N, C, H, 1)
         # (N, C, H, 1) -> (N, C, 1, H) through the device (NHWC) order, where it is a no-op.
         my = my.permute(0, 2, 3, 1).reshape(n, 1, h, c).permute(0, 3, 1, 2)
         return torch.cat([mx, my], dim=2)
@@ -111,17 +190,22 @@ class ExportWrapper(nn.Module):
     """A GVNet or HeatmapNet with the exported input layout and output packing."""
 
     def __init__(self, model: HeatmapNet, input_layout: str = "NHWC",
-                 bpm_form: str = "fused") -> None:
+                 graph: Graph | None = None, config: ModelConfig | None = None) -> None:
+        """`config` overrides the model's (an export at another input size); the model is
+        copied when `graph` rewrites its layers, so the caller's stays as trained."""
         super().__init__()
         if input_layout not in LAYOUTS:
             raise ValueError(f"input layout must be one of {LAYOUTS}, got {input_layout!r}")
-        self.model = model.eval()
+        graph = graph or Graph()
+        is_gv = isinstance(model, GVNet)
+        self.model = rewrite(model, graph).eval()
         self.input_layout = input_layout
-        cfg: ModelConfig = model.config
+        self.graph = graph
+        cfg: ModelConfig = config or model.config
         self.bpm = (
-            PackedBandPooling(model.head, cfg.bandwidths, cfg.band_weights, bpm_form,
-                              cfg.bpm_edges, size=cfg.output_size)
-            if isinstance(model, GVNet) else None
+            PackedBandPooling(self.model.head, cfg.bandwidths, cfg.band_weights, graph.bpm,
+                              cfg.bpm_edges, size=cfg.output_size, means=graph.means)
+            if is_gv else None
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -2,7 +2,8 @@
 
 A delegate that does not exist or fails to load is a `DelegateError` naming the library, unless the
 caller asks for CPU fallback, in which case it is one warning and the model runs on the CPU. After
-the interpreter is built, `undelegated_ops` says which of the model's ops stayed on the CPU.
+the interpreter is built, `undelegated_ops` says which of the model's ops stayed on the CPU, and
+`coverage` adds how many partitions the delegates took (XNNPACK's included on a default build).
 """
 
 from __future__ import annotations
@@ -87,48 +88,64 @@ def undelegated_ops(interpreter) -> list[str]:
     """Names (with node index) of the model's ops that no delegate took, from the interpreter.
 
     The interpreter lists the model's original nodes followed by one DELEGATE node per
-    partition it handed to a delegate. A partition is convex, so an original op belongs to a
-    DELEGATE node exactly when it is downstream of that node's inputs and upstream of its outputs.
+    partition it handed to a delegate; a tensor a DELEGATE node outputs is computed by it. So
+    the execution plan is found by walking back from the graph's outputs: a tensor's producer
+    is the DELEGATE node that outputs it, else its original op, which then runs on the CPU. (A
+    partition need not be contiguous: XNNPACK groups independent ops from far apart, so
+    "between a partition's inputs and outputs" is not a test of membership.)
     Call it on an interpreter built without the default XNNPACK delegate, or XNNPACK's partitions
     count as delegated too.
     """
     ops = interpreter._get_ops_details()  # the public API has no execution plan; this tells
-    original = [o for o in ops if o["op_name"] != "DELEGATE"]
-    partitions = [o for o in ops if o["op_name"] == "DELEGATE"]
-    producers: dict[int, dict] = {}
-    consumers: dict[int, list[dict]] = {}
-    for o in original:
+    producer: dict[int, dict] = {}
+    for o in sorted(ops, key=lambda o: o["op_name"] == "DELEGATE"):  # DELEGATE nodes win
         for t in o["outputs"]:
-            producers[int(t)] = o
-        for t in o["inputs"]:
-            consumers.setdefault(int(t), []).append(o)
-    covered: set[int] = set()
-    for d in partitions:
-        down = _closure_down({int(t) for t in d["inputs"]}, consumers)
-        up = _closure_up({int(t) for t in d["outputs"]}, producers)
-        covered |= down & up
-    return [f"{o['op_name']}#{o['index']}" for o in original if o["index"] not in covered]
-
-
-def _closure_down(tensors: set[int], consumers: dict[int, list[dict]]) -> set[int]:
-    """Indices of ops reachable downstream from `tensors`."""
+            producer[int(t)] = o
+    consumed = {int(t) for o in ops if o["op_name"] != "DELEGATE" for t in o["inputs"]}
+    roots = {t for t in producer if t not in consumed}
+    if hasattr(interpreter, "get_output_details"):
+        roots |= {int(d["index"]) for d in interpreter.get_output_details()}
     seen: set[int] = set()
-    todo = list(tensors)
+    todo = list(roots)
     while todo:
-        for op in consumers.get(todo.pop(), ()):
-            if op["index"] not in seen:
-                seen.add(op["index"])
-                todo.extend(int(t) for t in op["outputs"])
-    return seen
-
-
-def _closure_up(tensors: set[int], producers: dict[int, dict]) -> set[int]:
-    """Indices of ops upstream of `tensors`."""
-    seen: set[int] = set()
-    todo = list(tensors)
-    while todo:
-        op = producers.get(todo.pop())
+        op = producer.get(todo.pop())
         if op is not None and op["index"] not in seen:
             seen.add(op["index"])
             todo.extend(int(t) for t in op["inputs"] if t >= 0)
-    return seen
+    return [f"{o['op_name']}#{o['index']}" for o in ops
+            if o["op_name"] != "DELEGATE" and o["index"] in seen]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How a built interpreter's delegates split the model: each partition is one delegate
+    call, each CPU op runs on LiteRT's built-in kernels between them."""
+
+    ops: int  # the model's ops
+    partitions: int
+    cpu_ops: tuple[str, ...]  # 'NAME#index' of each op no delegate took
+
+    @property
+    def delegated_ops(self) -> int:
+        return self.ops - len(self.cpu_ops)
+
+    def summary(self) -> str:
+        """'4 partitions, 165/165 ops' plus the CPU ops' names where there are any."""
+        line = f"{self.partitions} partition{'s' * (self.partitions != 1)}, " \
+               f"{self.delegated_ops}/{self.ops} ops"
+        if self.cpu_ops:
+            names = sorted({op.split("#")[0] for op in self.cpu_ops})
+            line += f"; on the CPU's built-in kernels: {', '.join(names)}"
+        return line
+
+    def to_dict(self) -> dict:
+        return {"ops": self.ops, "partitions": self.partitions,
+                "delegated_ops": self.delegated_ops, "cpu_ops": list(self.cpu_ops)}
+
+
+def coverage(interpreter) -> Coverage:
+    """The delegate coverage of a built interpreter (see `undelegated_ops`): on a default
+    LiteRT build with no external delegate, what XNNPACK took."""
+    ops = interpreter._get_ops_details()
+    partitions = sum(o["op_name"] == "DELEGATE" for o in ops)
+    return Coverage(len(ops) - partitions, partitions, tuple(undelegated_ops(interpreter)))

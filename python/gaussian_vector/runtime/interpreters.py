@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .delegates import DelegateSpec, load_delegates, undelegated_ops
+from .delegates import Coverage, DelegateSpec, coverage, load_delegates, undelegated_ops
 from .errors import DelegateError, InterpreterMissing, ModelError
 from .quiet import litert_info_filtered
 
@@ -85,6 +85,8 @@ class Backend:
     #: ops that stayed on the CPU next to an external delegate; None where the interpreter
     #: cannot tell (ONNX Runtime, or no delegate in use).
     cpu_ops: list[str] | None = None
+    #: TFLite: how the delegates (XNNPACK by default) split the model; None for ONNX Runtime
+    coverage: Coverage | None = None
 
     def run(self, batch: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
@@ -136,6 +138,7 @@ class TFLiteBackend(Backend):
             loaded = []
         self.delegated = bool(loaded)
         self.cpu_ops = undelegated_ops(self.interpreter) if loaded else None
+        self.coverage = coverage(self.interpreter)
         ins, outs = self.interpreter.get_input_details(), self.interpreter.get_output_details()
         if len(ins) != 1 or len(outs) != 1:
             raise ModelError(
