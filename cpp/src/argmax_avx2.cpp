@@ -1,6 +1,6 @@
 // The AVX2 argmax path (x86-64): 256-bit registers, 8 floats or 32 bytes each. Compiled for AVX2
-// through a target pragma (not a -m flag), so only the functions below use it; isa.cpp checks
-// the CPU before selecting it.
+// through a target pragma (not a -m flag), so only the functions below use it; isa.cpp selects
+// it only where the table's CPU check passes.
 #include "kernels.hpp"
 
 #ifdef GV_HAVE_X86_KERNELS
@@ -86,22 +86,24 @@ struct Bytes {
 #pragma GCC pop_options
 #endif
 
-// Defined after the pragma ends: building the table must not itself need AVX2. The kernels
-// it points to are template instances defined under the pragma, and carry its target.
+#endif  // GV_HAVE_X86_KERNELS
+
 namespace gv {
 namespace detail {
 
-const Kernels& avx2_kernels() noexcept {
-  static const Kernels k{Isa::avx2, &simd::argmax_rows<F32x8>,
-                         &simd::argmax_rows<Bytes<std::int8_t>>,
-                         &simd::argmax_rows<Bytes<std::uint8_t>>,
-                         &simd::locate_rows<F32x8>,
-                         &simd::locate_rows<Bytes<std::int8_t>>,
-                         &simd::locate_rows<Bytes<std::uint8_t>>};
-  return k;
+// Defined outside the pragma: reading the table and checking the CPU must not need AVX2
+// themselves. The kernels it points to are template instances defined under the pragma, and
+// carry its target.
+const Kernels* avx2_kernels() noexcept {
+#ifdef GV_HAVE_X86_KERNELS
+  static constexpr Kernels k{[]() noexcept { return __builtin_cpu_supports("avx2") != 0; },
+                             simd::kTypeKernels<F32x8>, simd::kTypeKernels<Bytes<std::int8_t>>,
+                             simd::kTypeKernels<Bytes<std::uint8_t>>};
+  return &k;
+#else
+  return nullptr;  // not an x86-64 build
+#endif
 }
 
 }  // namespace detail
 }  // namespace gv
-
-#endif  // GV_HAVE_X86_KERNELS

@@ -4,11 +4,13 @@
 // general scan was as fast on heatmaps in cache but 3-16% slower on heatmaps read from DRAM
 // (same-process A/B on a Zen 4 EPYC). int8/uint8 are the AVX2 kernels: an AVX-512BW byte path
 // was slower (GV int8 +3%, heatmap int8 +35%). Compiled through a target pragma (not a -m
-// flag), so only the functions below use it; isa.cpp checks the CPU and the OS (XCR0) first.
+// flag), so only the functions below use it; the table's CPU check asks the CPU and the OS
+// (XCR0).
 #include "kernels.hpp"
 
 #ifdef GV_HAVE_X86_KERNELS
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstddef>
@@ -89,23 +91,48 @@ struct F32 : F32x8 {
 #pragma GCC pop_options
 #endif
 
-// Defined after the pragma ends: building the table must not itself need AVX-512. The float
-// kernels are template instances defined under the pragma, and carry its target.
+#endif  // GV_HAVE_X86_KERNELS
+
 namespace gv {
 namespace detail {
 
-const Kernels& avx512_kernels() noexcept {
-  static const Kernels k = [] {
-    Kernels t = avx2_kernels();
-    t.isa = Isa::avx512;
-    t.f32 = &simd::argmax_rows<F32>;
-    t.locate_f32 = &simd::locate_rows<F32>;
-    return t;
-  }();
-  return k;
+#ifdef GV_HAVE_X86_KERNELS
+namespace {
+
+// AVX-512F and AVX-512BW in CPUID leaf 7, and the OS saving their registers: OSXSAVE first (so
+// XGETBV may run), then XCR0 bits 1, 2 (SSE, AVX) and 5, 6, 7 (opmask, upper halves of
+// zmm0-15, zmm16-31). CPUID can trap to the hypervisor in a VM, so this runs once.
+bool detect_avx512() noexcept {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__get_cpuid(1, &a, &b, &c, &d) == 0 || (c & bit_OSXSAVE) == 0) return false;
+  std::uint32_t xcr0 = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0), "=d"(xcr0_hi) : "c"(0));
+  constexpr std::uint32_t kZmmState = (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
+  if ((xcr0 & kZmmState) != kZmmState) return false;
+  if (__get_cpuid_count(7, 0, &a, &b, &c, &d) == 0) return false;
+  return (b & bit_AVX512F) != 0 && (b & bit_AVX512BW) != 0;
+}
+
+bool avx512_usable() noexcept {
+  static const bool usable = detect_avx512();
+  return usable;
+}
+
+}  // namespace
+#endif
+
+// Defined outside the pragma: reading the table and checking the CPU must not need AVX-512
+// themselves. The float kernels are template instances defined under the pragma, and carry its
+// target; int8/uint8 are avx2's, so this table alone is built at run time.
+const Kernels* avx512_kernels() noexcept {
+#ifdef GV_HAVE_X86_KERNELS
+  static const Kernels k{&avx512_usable, simd::kTypeKernels<F32>, avx2_kernels()->i8,
+                         avx2_kernels()->u8};
+  return &k;
+#else
+  return nullptr;  // not an x86-64 build
+#endif
 }
 
 }  // namespace detail
 }  // namespace gv
-
-#endif  // GV_HAVE_X86_KERNELS

@@ -85,23 +85,25 @@ struct U8 {
 };
 
 }  // namespace
-
-const Kernels& neon_kernels() noexcept {
-  static const Kernels k = [] {
-    Kernels t{Isa::neon,
-              &simd::argmax_rows<F32>,
-              &simd::argmax_rows<I8>,
-              &simd::argmax_rows<U8>,
-              &simd::locate_rows<F32>,
-              &simd::locate_rows<I8>,
-              &simd::locate_rows<U8>};
-    neon_faces64(t);
-    return t;
-  }();
-  return k;
-}
-
 }  // namespace detail
 }  // namespace gv
 
 #endif  // GV_HAVE_NEON_KERNELS
+
+namespace gv {
+namespace detail {
+
+const Kernels* neon_kernels() noexcept {
+#ifdef GV_HAVE_NEON_KERNELS
+  // GV vectors of 64 take vectors64_neon.cpp's whole-batch decoders.
+  static constexpr Kernels k{&baseline_cpu, simd::kTypeKernels<F32, &neon_faces64<float>>,
+                             simd::kTypeKernels<I8, &neon_faces64<std::int8_t>>,
+                             simd::kTypeKernels<U8, &neon_faces64<std::uint8_t>>};
+  return &k;
+#else
+  return nullptr;  // not an aarch64 build
+#endif
+}
+
+}  // namespace detail
+}  // namespace gv

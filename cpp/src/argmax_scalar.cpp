@@ -70,17 +70,15 @@ void locate_rows(const T* base, std::size_t rows, std::size_t len, std::size_t s
                   [](const T* v, std::size_t n) { return argmax_row(v, n); });
 }
 
+template <class T>
+constexpr TypeKernels<T> kTypeKernels{&argmax_rows<T>, &locate_rows<T>};
+
 }  // namespace
 
-const Kernels& scalar_kernels() noexcept {
-  static const Kernels k{Isa::scalar,
-                         &argmax_rows<float>,
-                         &argmax_rows<std::int8_t>,
-                         &argmax_rows<std::uint8_t>,
-                         &locate_rows<float>,
-                         &locate_rows<std::int8_t>,
-                         &locate_rows<std::uint8_t>};
-  return k;
+const Kernels* scalar_kernels() noexcept {
+  static constexpr Kernels k{&baseline_cpu, kTypeKernels<float>, kTypeKernels<std::int8_t>,
+                             kTypeKernels<std::uint8_t>};
+  return &k;
 }
 
 }  // namespace detail

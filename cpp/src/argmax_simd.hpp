@@ -111,6 +111,11 @@ void locate_rows(const typename V::T* base, std::size_t rows, std::size_t len, s
                   [](const typename V::T* v, std::size_t n) { return argmax_row<V>(v, n); });
 }
 
+/// A path's kernels for traits V (and its whole-batch decoder, if any), as its table takes them.
+/// A constant, not a function: no code compiled for the path's ISA runs when the table is read.
+template <class V, Faces64<typename V::T> kFaces64 = nullptr>
+constexpr TypeKernels<typename V::T> kTypeKernels{&argmax_rows<V>, &locate_rows<V>, kFaces64};
+
 }  // namespace simd
 }  // namespace detail
 }  // namespace gv

@@ -1,6 +1,6 @@
 // The SSE4.1 argmax path (x86-64): 128-bit registers, 4 floats or 16 bytes each. Compiled for
 // SSE4.1 through a target pragma (not a -m flag), so only the functions below use it; isa.cpp
-// checks the CPU before selecting it.
+// selects it only where the table's CPU check passes.
 #include "kernels.hpp"
 
 #ifdef GV_HAVE_X86_KERNELS
@@ -100,22 +100,24 @@ struct Bytes {
 #pragma GCC pop_options
 #endif
 
-// Defined after the pragma ends: building the table must not itself need SSE41. The kernels
-// it points to are template instances defined under the pragma, and carry its target.
+#endif  // GV_HAVE_X86_KERNELS
+
 namespace gv {
 namespace detail {
 
-const Kernels& sse41_kernels() noexcept {
-  static const Kernels k{Isa::sse41, &simd::argmax_rows<F32>,
-                         &simd::argmax_rows<Bytes<std::int8_t>>,
-                         &simd::argmax_rows<Bytes<std::uint8_t>>,
-                         &simd::locate_rows<F32>,
-                         &simd::locate_rows<Bytes<std::int8_t>>,
-                         &simd::locate_rows<Bytes<std::uint8_t>>};
-  return k;
+// Defined outside the pragma: reading the table and checking the CPU must not need SSE4.1
+// themselves. The kernels it points to are template instances defined under the pragma, and
+// carry its target.
+const Kernels* sse41_kernels() noexcept {
+#ifdef GV_HAVE_X86_KERNELS
+  static constexpr Kernels k{[]() noexcept { return __builtin_cpu_supports("sse4.1") != 0; },
+                             simd::kTypeKernels<F32>, simd::kTypeKernels<Bytes<std::int8_t>>,
+                             simd::kTypeKernels<Bytes<std::uint8_t>>};
+  return &k;
+#else
+  return nullptr;  // not an x86-64 build
+#endif
 }
 
 }  // namespace detail
 }  // namespace gv
-
-#endif  // GV_HAVE_X86_KERNELS

@@ -54,13 +54,13 @@ std::size_t argmax_one(const T* v, std::size_t n, detail::RowsArgmax<T> rows) {
 }  // namespace
 
 std::size_t argmax(const float* v, std::size_t n, Isa isa) {
-  return argmax_one(v, n, detail::kernels_for(isa).f32);
+  return argmax_one(v, n, detail::kernels_for(isa).f32.argmax);
 }
 std::size_t argmax(const std::int8_t* v, std::size_t n, Isa isa) {
-  return argmax_one(v, n, detail::kernels_for(isa).i8);
+  return argmax_one(v, n, detail::kernels_for(isa).i8.argmax);
 }
 std::size_t argmax(const std::uint8_t* v, std::size_t n, Isa isa) {
-  return argmax_one(v, n, detail::kernels_for(isa).u8);
+  return argmax_one(v, n, detail::kernels_for(isa).u8.argmax);
 }
 
 }  // namespace gv

@@ -74,17 +74,18 @@ void decode_heatmaps(const HeatmapBatch<float>& batch, float* coords, float* sco
                      Subpixel subpixel, Isa isa) {
   check_subpixel(subpixel);
   check_batch(batch, coords, scores);
-  decode(batch, detail::RealFloat{}, subpixel, detail::kernels_for(isa).f32, coords, scores);
+  decode(batch, detail::RealFloat{}, subpixel, detail::kernels_for(isa).f32.argmax, coords,
+         scores);
 }
 
 void decode_heatmaps(const HeatmapBatch<std::int8_t>& batch, Quant quant, float* coords,
                      float* scores, Subpixel subpixel, Isa isa) {
-  decode_quantised(batch, quant, subpixel, detail::kernels_for(isa).i8, coords, scores);
+  decode_quantised(batch, quant, subpixel, detail::kernels_for(isa).i8.argmax, coords, scores);
 }
 
 void decode_heatmaps(const HeatmapBatch<std::uint8_t>& batch, Quant quant, float* coords,
                      float* scores, Subpixel subpixel, Isa isa) {
-  decode_quantised(batch, quant, subpixel, detail::kernels_for(isa).u8, coords, scores);
+  decode_quantised(batch, quant, subpixel, detail::kernels_for(isa).u8.argmax, coords, scores);
 }
 
 }  // namespace gv

@@ -68,19 +68,19 @@ void decode_vectors(const VectorBatch<float>& batch, const VectorParams& params,
   check_params(params);
   check_batch(batch, coords, scores);
   const detail::Kernels& k = detail::kernels_for(isa);
-  decode(batch, params, Quant{}, k.locate_f32, k.faces64_f32, coords, scores);
+  decode(batch, params, Quant{}, k.f32.locate, k.f32.faces64, coords, scores);
 }
 
 void decode_vectors(const VectorBatch<std::int8_t>& batch, Quant quant,
                     const VectorParams& params, float* coords, float* scores, Isa isa) {
   const detail::Kernels& k = detail::kernels_for(isa);
-  decode_quantised(batch, quant, params, k.locate_i8, k.faces64_i8, coords, scores);
+  decode_quantised(batch, quant, params, k.i8.locate, k.i8.faces64, coords, scores);
 }
 
 void decode_vectors(const VectorBatch<std::uint8_t>& batch, Quant quant,
                     const VectorParams& params, float* coords, float* scores, Isa isa) {
   const detail::Kernels& k = detail::kernels_for(isa);
-  decode_quantised(batch, quant, params, k.locate_u8, k.faces64_u8, coords, scores);
+  decode_quantised(batch, quant, params, k.u8.locate, k.u8.faces64, coords, scores);
 }
 
 }  // namespace gv

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "gv/decode.hpp"
 #include "gv/isa.hpp"
@@ -39,32 +40,54 @@ template <class T>
 using Faces64 = void (*)(const VectorBatch<T>& batch, const VectorParams& params,
                          const Quant& quant, float* coords, float* scores);
 
-struct Kernels {
-  Isa isa;
-  RowsArgmax<float> f32;
-  RowsArgmax<std::int8_t> i8;
-  RowsArgmax<std::uint8_t> u8;
-  RowsLocate<float> locate_f32;
-  RowsLocate<std::int8_t> locate_i8;
-  RowsLocate<std::uint8_t> locate_u8;
-  // Paths with a whole-batch decoder for 64-element vectors (NEON); null elsewhere.
-  Faces64<float> faces64_f32 = nullptr;
-  Faces64<std::int8_t> faces64_i8 = nullptr;
-  Faces64<std::uint8_t> faces64_u8 = nullptr;
+/// A path's kernels for element type T.
+template <class T>
+struct TypeKernels {
+  RowsArgmax<T> argmax;
+  RowsLocate<T> locate;
+  Faces64<T> faces64 = nullptr;  ///< a whole-batch decoder (NEON); null where there is none
 };
 
-const Kernels& scalar_kernels() noexcept;
+/// One path: whether this CPU runs it, and its kernels per element type. Every path's file
+/// builds its table the same way: a static Kernels in <name>_kernels(), of kTypeKernels<traits>
+/// per element type (argmax_simd.hpp; argmax_scalar.cpp has its own).
+struct Kernels {
+  bool (*cpu_runs)() noexcept;  ///< this CPU (and OS) runs the path; isa.cpp asks once
+  TypeKernels<float> f32;
+  TypeKernels<std::int8_t> i8;
+  TypeKernels<std::uint8_t> u8;
+
+  template <class T>
+  const TypeKernels<T>& of() const noexcept {
+    if constexpr (std::is_same<T, float>::value)
+      return f32;
+    else if constexpr (std::is_same<T, std::int8_t>::value)
+      return i8;
+    else
+      return u8;
+  }
+};
+
+/// `cpu_runs` of the paths that need nothing beyond the build's baseline (scalar, neon).
+inline bool baseline_cpu() noexcept { return true; }
+
+// Compile guards of the kernel files: each defines its path's table only where it is built.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GV_HAVE_X86_KERNELS 1
-const Kernels& sse41_kernels() noexcept;
-const Kernels& avx2_kernels() noexcept;
-const Kernels& avx512_kernels() noexcept;
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #define GV_HAVE_NEON_KERNELS 1
-const Kernels& neon_kernels() noexcept;
-void neon_faces64(Kernels& k) noexcept;  // vectors64_neon.cpp: sets the faces64 decoders
+/// vectors64_neon.cpp: NEON's whole-batch decoders, for float, int8 and uint8.
+template <class T>
+void neon_faces64(const VectorBatch<T>& batch, const VectorParams& params, const Quant& quant,
+                  float* coords, float* scores);
 #endif
+
+/// One `const Kernels* <name>_kernels() noexcept` per entry of GV_ISA_LIST, defined in
+/// argmax_<name>.cpp: the path's table, or null where this build does not compile it.
+#define GV_DECLARE_KERNELS(name) const Kernels* name##_kernels() noexcept;
+GV_ISA_LIST(GV_DECLARE_KERNELS)
+#undef GV_DECLARE_KERNELS
 
 /// The kernels of `isa` (automatic resolved); throws std::invalid_argument if unsupported here.
 const Kernels& kernels_for(Isa isa);

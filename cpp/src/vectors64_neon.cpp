@@ -37,11 +37,7 @@ template <class T, class Real>
 [[gnu::noinline, gnu::cold]] void decode_one(const T* x, const T* y, const VectorParams& params,
                                              Real real, float* coord, float* score) {
   const VectorRules rules(params);
-  const Kernels& scalar = scalar_kernels();
-  RowsArgmax<T> argmax = nullptr;
-  if constexpr (std::is_same<T, float>::value) argmax = scalar.f32;
-  if constexpr (std::is_same<T, std::int8_t>::value) argmax = scalar.i8;
-  if constexpr (std::is_same<T, std::uint8_t>::value) argmax = scalar.u8;
+  const RowsArgmax<T> argmax = scalar_kernels()->of<T>().argmax;
   std::size_t ix = 0, iy = 0;
   argmax(x, 1, kLen, kLen, &ix);
   argmax(y, 1, kLen, kLen, &iy);
@@ -314,11 +310,24 @@ void decode_floats(const VectorBatch<float>& b, const VectorParams& params, cons
 
 }  // namespace
 
-void neon_faces64(Kernels& k) noexcept {
-  k.faces64_f32 = &decode_floats;
-  k.faces64_i8 = &decode_bytes<neon64::S8>;
-  k.faces64_u8 = &decode_bytes<neon64::U8>;
+// The whole-batch decoders of the NEON table (argmax_neon.cpp), instantiated below.
+template <class T>
+void neon_faces64(const VectorBatch<T>& b, const VectorParams& params, const Quant& quant,
+                  float* coords, float* scores) {
+  if constexpr (std::is_same<T, float>::value)
+    decode_floats(b, params, quant, coords, scores);
+  else if constexpr (std::is_same<T, std::int8_t>::value)
+    decode_bytes<neon64::S8>(b, params, quant, coords, scores);
+  else
+    decode_bytes<neon64::U8>(b, params, quant, coords, scores);
 }
+
+template void neon_faces64<float>(const VectorBatch<float>&, const VectorParams&, const Quant&,
+                                  float*, float*);
+template void neon_faces64<std::int8_t>(const VectorBatch<std::int8_t>&, const VectorParams&,
+                                        const Quant&, float*, float*);
+template void neon_faces64<std::uint8_t>(const VectorBatch<std::uint8_t>&, const VectorParams&,
+                                         const Quant&, float*, float*);
 
 }  // namespace detail
 }  // namespace gv
