@@ -38,7 +38,7 @@ BATCH = 64
 SCALE, ZERO_POINT = 0.01, -100
 DISTINCT = 8  # distinct faces in a cold pool (tiled to the pool size)
 
-#: The targets (docs/native.md, DESIGN.md): ratio key -> (limit, "max" or "min").
+#: The targets (docs/design.md, "Targets"): ratio key -> (limit, "max" or "min").
 TARGETS = {
     "gv_fp32_over_memcpy": (1.5, "max"),
     "heatmap_over_gv_fp32": (30.0, "min"),

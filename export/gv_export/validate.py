@@ -3,7 +3,8 @@ torch on the same real face crops, decode both with the reference decoders, and 
 
 Thresholds (docs/export.md): fp32 files must match torch to < 0.01 px mean landmark difference
 (crop pixels) and < 1e-3 max vector/heatmap difference; int8 files must keep the NME against the
-ground truth within `max_nme_increase` (relative, default 3%: the DESIGN target) of torch's.
+ground truth within `max_nme_increase` (relative, default 3%: docs/design.md, "Targets") of
+torch's.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The face crop as one 2x3 affine transform, shared by training, evaluation and the runtime so
 pre-processing cannot drift between them. numpy only.
 
-Convention (DESIGN.md): 0-based pixel centres. The crop is a square of side
+Convention (docs/design.md, "Conventions"): 0-based pixel centres. The crop is a square of side
 s = enlarge * max(box width, box height) centred on the box; its edges map to the output image's
 pixel edges, so a point p maps to u = (p - (c - s/2)) * S / s - 0.5. Augmentation (rotation about
 the centre, scale, horizontal flip) composes into the same matrix: one warp per sample.

@@ -4,9 +4,9 @@ One class per scheme with `encode` (coordinates -> training targets) and `decode
 output -> coordinates), in the shape of MMPose's codecs. numpy only; batched over any leading
 axes. Coordinates are in label (heatmap) pixels, 0-based pixel centres.
 
-Peak placement (DESIGN.md leaves it to us): a sub-pixel x0 has no element at distance 0, so
-the element nearest to x0 gets 1 + theta when x0 lies inside the vector's pixels
-[-0.5, w - 0.5); every other element within 3 sigma gets exp(-d^2 / 2 sigma^2) with the true
+Peak placement (the paper leaves it open; docs/design.md, "Conventions"): a sub-pixel x0 has no
+element at distance 0, so the element nearest to x0 gets 1 + theta when x0 lies inside the vector's
+pixels [-0.5, w - 0.5); every other element within 3 sigma gets exp(-d^2 / 2 sigma^2) with the true
 sub-pixel distance d; the rest are 0. A landmark outside the crop gets no raised peak, only the
 cut-off Gaussian tail: that tail is what Beyond Box decodes.
 """

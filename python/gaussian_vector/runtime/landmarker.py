@@ -1,9 +1,10 @@
 """`Landmarker`: image (+ face boxes) -> landmarks in image coordinates, on the board.
 
-The flow is DESIGN.md's device line: face box (given, or the bundled detector) -> the training's
-affine crop (`preprocess.crop_face`) -> the interpreter (on a delegate where asked) -> packed x/y
-vectors -> native decoder (argmax, shift, Beyond Box) -> inverse affine -> landmarks. Everything
-the crop and the decoder need comes from the model's metadata; nothing else is read.
+The flow is the on-device one of docs/design.md ("Flows"): face box (given, or the bundled detector)
+-> the training's affine crop (`preprocess.crop_face`) -> the interpreter (on a delegate where
+asked) -> packed x/y vectors -> native decoder (argmax, shift, Beyond Box) -> inverse affine ->
+landmarks. Everything the crop and the decoder need comes from the model's metadata; nothing else is
+read.
 """
 
 from __future__ import annotations
