@@ -1,0 +1,113 @@
+"""The floors of docs/design.md ("Floors: what may import what"), read from the source: every
+import, at the top of a module or inside a function, goes down the floors, never up."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = {
+    "gaussian_vector": REPO / "python" / "gaussian_vector",
+    "gv_export": REPO / "export" / "gv_export",
+    "gv_bench": REPO / "bench" / "gv_bench",
+}
+
+# The core's torch part; the numpy part is the rest of gaussian_vector below runtime and cli.
+TORCH_PART = ("bpm", "models", "data.dataset", "checkpoint", "train", "evaluate")
+RUNTIME = ("runtime", "detector")
+COMMANDS = ("cli",)
+NATIVE = ("native", "_native")  # the Python face of the C++ decoder, and the compiled module
+
+
+def modules() -> dict[str, Path]:
+    """Every module of the three packages, by dotted name."""
+    out = {}
+    for package, root in PACKAGES.items():
+        for path in sorted(root.rglob("*.py")):
+            parts = path.relative_to(root).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            out[".".join((package, *parts))] = path
+    return out
+
+
+def imported(name: str, path: Path) -> set[str]:
+    """The dotted names `name` imports, relative imports resolved: `from a import b` gives a and
+    a.b (which counts only where it is a module)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                anchor = parts[: len(parts) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def within(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def floor(name: str) -> str:
+    """The floor of a module of the three packages (docs/design.md)."""
+    if name.startswith("gv_bench"):
+        return "bench"
+    if name.startswith("gv_export"):
+        return "export"
+    rest = name.removeprefix("gaussian_vector").lstrip(".")
+    if within(rest, COMMANDS):
+        return "commands"
+    if within(rest, RUNTIME):
+        return "runtime"
+    if within(rest, TORCH_PART):
+        return "torch part"
+    if within(rest, NATIVE):
+        return "native"
+    return "numpy part" if rest else "package"
+
+
+#: floor -> the floors it may import besides its own (docs/design.md, the table's last column)
+MAY_IMPORT = {
+    "package": set(),
+    "native": {"package", "numpy part"},
+    "numpy part": {"package"},
+    "torch part": {"package", "numpy part", "runtime"},  # evaluate: exported files, lazily
+    "runtime": {"package", "numpy part", "native"},
+    "export": {"package", "numpy part", "torch part", "runtime", "commands"},
+    "bench": {"package", "numpy part", "torch part", "runtime", "native", "export", "commands"},
+    "commands": {"package", "numpy part", "torch part", "runtime", "native"},
+}
+
+
+def test_every_module_has_a_floor_and_the_packages_are_found():
+    names = modules()
+    assert {"gaussian_vector.runtime.landmarker", "gv_export.exporter", "gv_bench.compare"} <= set(
+        names
+    )
+    assert {floor(n) for n in names} == set(MAY_IMPORT)
+
+
+@pytest.mark.parametrize("name", sorted(modules()))
+def test_imports_go_down_the_floors(name):
+    known = set(modules()) | {"gaussian_vector._native"}
+    mine = floor(name)
+    wrong = sorted(
+        target
+        for target in imported(name, modules()[name]) & known
+        if floor(target) != mine and floor(target) not in MAY_IMPORT[mine]
+    )
+    assert not wrong, f"{name} ({mine}) imports {wrong}: docs/design.md does not allow it"
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(modules()) if floor(n) == "runtime"])
+def test_runtime_imports_no_torch(name):
+    assert not {t for t in imported(name, modules()[name]) if t.split(".")[0] == "torch"}
