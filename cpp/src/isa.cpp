@@ -50,11 +50,11 @@ const detail::Kernels* runnable(Isa isa) noexcept {
   return i >= 1 && i <= kCount ? runnable()[i - 1] : nullptr;
 }
 
-// The last path of the list this CPU runs (scalar always does). On a Zen 4 EPYC, avx512 before
-// avx2 (gv-bench decode --cold-mb 0, medians of three runs each): GV fp32 takes 784 ns per face
-// against 911 (1.18x a memcpy of its input against 1.37x); GV int8 runs the same kernels (405 ns
-// both); heatmap fp32 scans as AVX2 does (same-process A/B 0.99x, in cache and from DRAM;
-// between processes it varies up to 2x, 15-30 us, with either path).
+// The last path of the list this CPU runs (scalar always does). avx512 follows avx2 because on a
+// Zen 4 EPYC (gv-bench decode --cold-mb 0, medians of three runs each) GV fp32 takes 784 ns per
+// face against 911 (1.18x a memcpy of its input against 1.37x); GV int8 runs the same kernels
+// (405 ns both); heatmap fp32 scans as AVX2 does (same-process A/B 0.99x, in cache and from
+// DRAM; between processes it varies up to 2x, 15-30 us, with either path).
 Isa best_supported() noexcept {
   for (std::size_t i = kCount; i-- > 0;)
     if (runnable()[i] != nullptr) return kConcrete[i];

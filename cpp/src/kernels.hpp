@@ -71,7 +71,7 @@ struct Kernels {
 /// `cpu_runs` of the paths that need nothing beyond the build's baseline (scalar, neon).
 inline bool baseline_cpu() noexcept { return true; }
 
-// Compile guards of the kernel files: each defines its path's table only where it is built.
+// Compile guards of the kernel files: each builds its table only where its ISA is compiled.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GV_HAVE_X86_KERNELS 1
 #endif
