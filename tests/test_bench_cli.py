@@ -115,3 +115,40 @@ def test_cli_dispatches_decode_and_the_model_benchmark(capsys):
     assert "--heatmap" in out and "decode" in out
     assert cli.main(["--runs", "0", "--no-npu"]) == 2
     assert "--runs must be >= 1" in capsys.readouterr().err
+
+
+def test_peer_row_and_partitions_are_reported(exported, tmp_path, capsys):
+    """A --peer is timed beside GV on the same interpreter (forward and fetch, no decoder), and
+    every TFLite row says how many XNNPACK partitions its graph took."""
+    _, files = exported
+    out = tmp_path / "p.json"
+    peer = files["heatmap", False]  # any .tflite stands in for another landmark model
+    rc = compare.main(["--gv", str(files["gv", False]), "--heatmap", str(files["heatmap", False]),
+                       "--peer", str(peer), "--runs", "2", "--warmup", "0", "--no-npu",
+                       "--json", str(out)])
+    assert rc == 0
+    data = json.loads(out.read_text())
+    assert data["threads"] == 1  # the default
+    row = data["models"][f"peer {peer.stem}"]
+    assert row["forward_ms_median"] > 0 and row["output_bytes"] == 68 * 16 * 16 * 4
+    assert row["postprocess_us_median"] != row["postprocess_us_median"]  # NaN: no decoder
+    for m in data["models"].values():
+        assert m["xnnpack_partitions"] >= 1 and isinstance(m["cpu_ops"], list)
+    (a,) = data["against_peers"]
+    gv = data["models"]["gv tflite-fp32"]
+    assert a["forward_ratio"] == pytest.approx(gv["forward_ms_median"] / row["forward_ms_median"])
+    assert "GV forward / peer forward" in capsys.readouterr().out
+
+
+def test_imgsz_exports_each_size_and_labels_it(exported, tmp_path):
+    ckpts, _ = exported
+    out = tmp_path / "s.json"
+    assert compare.main(["--gv", str(ckpts["gv"]), "--heatmap", str(ckpts["heatmap"]),
+                         "--formats", "onnx-fp32", "--imgsz", "64,96", "--runs", "1",
+                         "--warmup", "0", "--no-npu", "--cache", str(tmp_path),
+                         "--json", str(out)]) == 0
+    models = json.loads(out.read_text())["models"]
+    assert models["gv onnx-fp32 96px"]["output_shape"] == [1, 68, 48]
+    assert models["heatmap onnx-fp32 64px"]["output_shape"] == [1, 68, 16, 16]
+    assert compare.main(["--gv", str(ckpts["gv"]), "--heatmap", str(ckpts["heatmap"]),
+                         "--imgsz", "100", "--no-npu"]) == 2

@@ -23,8 +23,8 @@ from gaussian_vector.runtime.decoding import DecodeParams, decode_heatmap_output
 
 from . import report
 from .paper import TABLE9
-from .pipeline import ModelUnderTest, compare, measure, measure_rss, summarise
-from .runners import Loaded, load
+from .pipeline import ModelUnderTest, compare, measure, measure_rss, peer_ratio, summarise
+from .runners import Loaded, load, load_peer
 
 #: format name -> (gv-export target, int8)
 FORMATS = {"tflite-int8": ("tflite", True), "tflite-fp32": ("tflite", False),
@@ -45,7 +45,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=f"comma-separated, from {', '.join(FORMATS)} (checkpoints only)")
     p.add_argument("--runs", type=int, default=100, help="measured runs per model (default 100)")
     p.add_argument("--warmup", type=int, default=10, help="runs before measuring (default 10)")
-    p.add_argument("--threads", type=int, default=None, help="interpreter threads")
+    p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1: "
+                   "steady figures; more threads gave bimodal times on a 2-core machine)")
+    p.add_argument("--imgsz", metavar="N[,N]", help="checkpoints: export at these input sizes "
+                   "(multiples of 32; default the checkpoint's), e.g. 192,256")
+    p.add_argument("--peer", action="append", default=[], metavar="MODEL.tflite",
+                   help="another landmark model whose forward pass is timed on the same "
+                   "interpreter and threads (e.g. MediaPipe's face mesh; repeatable)")
     p.add_argument("--delegate", metavar="LIB", help="external TFLite delegate library")
     p.add_argument("--bus-gbps", type=float, default=8.0,
                    help="modelled NPU-to-CPU bus bandwidth in Gbit/s (default 8)")
@@ -63,9 +69,11 @@ def cache_root(arg: Path | None) -> Path:
     return root / "bench"
 
 
-def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None]) -> Path:
-    """Export checkpoint/alias `model` to `fmt` once; reuse the file while the checkpoint is
-    unchanged (the cache key is a hash of its bytes)."""
+def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None],
+              imgsz: int | None = None, npu: str | None = None) -> Path:
+    """Export checkpoint/alias `model` to `fmt` (at input size `imgsz`, for the CPU or the NPU
+    `npu`) once; reuse the file while the checkpoint is unchanged (the cache key is a hash of
+    its bytes)."""
     from gv_export.errors import ExportError
     from gv_export.exporter import export
 
@@ -75,7 +83,10 @@ def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None]) -> 
         raise BenchError(str(e)) from None
     digest = hashlib.sha1(src.read_bytes()).hexdigest()[:12]
     target, int8 = FORMATS[fmt]
-    dest = cache / f"{src.stem}-{digest}-{fmt}{'.tflite' if target == 'tflite' else '.onnx'}"
+    size = f"-{imgsz}px" if imgsz else ""
+    where = f"-{npu}" if npu else ""
+    dest = cache / (f"{src.stem}-{digest}-{fmt}{size}{where}"
+                    f"{'.tflite' if target == 'tflite' else '.onnx'}")
     if not dest.is_file():
         log(f"exporting {src.name} -> {dest.name}")
         try:
@@ -83,8 +94,8 @@ def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None]) -> 
             # few packaged sample faces here, which is noise for that purpose: it is reported,
             # not enforced (gv-eval measures int8 accuracy on a real split). Ops outside
             # XNNPACK are measured, not refused: the table shows the partitions.
-            result = export(str(src), target, int8=int8, out=dest, log=lambda s: None,
-                            max_nme_increase=math.inf, allow_cpu_ops=True)
+            result = export(str(src), target, int8=int8, out=dest, imgsz=imgsz, npu=npu,
+                            log=lambda s: None, max_nme_increase=math.inf, allow_cpu_ops=True)
         except ExportError as e:
             raise BenchError(f"exporting {src.name} to {fmt} failed: {e}") from None
         if int8:
@@ -126,7 +137,7 @@ def _decoders(loaded: Loaded) -> tuple[Callable, Callable]:
     return fast, lambda o: decode_heatmap_output(o, out.scale, out.zero_point, use_native=False)
 
 
-def _open(path: Path, head: str, args: argparse.Namespace) -> ModelUnderTest:
+def _open(path: Path, head: str, args: argparse.Namespace, tag: str = "") -> ModelUnderTest:
     from gaussian_vector.runtime.errors import RuntimeFailure
 
     try:
@@ -141,16 +152,46 @@ def _open(path: Path, head: str, args: argparse.Namespace) -> ModelUnderTest:
     except ImportError as e:
         raise BenchError(f"the native decoder is not installed ({e}): `pip install .`") from None
     fmt = _format_of(loaded)
-    return ModelUnderTest(f"{head} {fmt}", head, fmt, loaded, native, reference, rss)
+    return ModelUnderTest(f"{head} {fmt}{tag}", head, fmt, loaded, native, reference, rss)
 
 
-def _pairs(args: argparse.Namespace, log: Callable[[str], None]) -> list[tuple[Path, Path]]:
+def _open_peer(path: str, args: argparse.Namespace) -> ModelUnderTest:
+    """A --peer model: timed forward and fetch only (it is another task, with no decoder)."""
+    from gaussian_vector.runtime.errors import RuntimeFailure
+
+    if not str(path).lower().endswith(".tflite") or not Path(path).is_file():
+        raise BenchError(f"--peer {path}: not a .tflite file")
+    try:
+        loaded, rss = measure_rss(lambda: load_peer(Path(path), args.threads))
+    except (RuntimeFailure, ValueError, OSError) as e:
+        raise BenchError(f"--peer {path}: {e}") from None
+    return ModelUnderTest(f"peer {Path(path).stem}", "peer", "tflite", loaded, None, None, rss)
+
+
+def _sizes(args: argparse.Namespace) -> list[int | None]:
+    """--imgsz as a list of sizes ([None]: the checkpoint's)."""
+    if not args.imgsz:
+        return [None]
+    try:
+        sizes = [int(v) for v in str(args.imgsz).split(",") if v.strip()]
+    except ValueError:
+        raise BenchError(f"--imgsz takes sizes like 192,256, got {args.imgsz!r}") from None
+    bad = [v for v in sizes if v < 64 or v % 32]
+    if bad or not sizes:
+        raise BenchError(f"--imgsz sizes must be multiples of 32 >= 64, got {args.imgsz!r}")
+    return sizes
+
+
+def _pairs(args: argparse.Namespace, log: Callable[[str], None]) -> list[tuple[Path, Path, str]]:
+    """(GV file, heatmap file, label suffix) per format and size to measure."""
     exported = [str(m).lower().endswith(EXPORTED) for m in (args.gv, args.heatmap)]
     if all(exported):
         for m in (args.gv, args.heatmap):
             if not Path(m).is_file():
                 raise BenchError(f"model file not found: {m}")
-        return [(Path(args.gv), Path(args.heatmap))]
+        if args.imgsz:
+            raise BenchError("--imgsz exports checkpoints; exported files keep their size")
+        return [(Path(args.gv), Path(args.heatmap), "")]
     if any(exported):
         raise BenchError("give --gv and --heatmap in the same form: both exported files, or "
                          "both checkpoints/aliases (exported for every --formats)")
@@ -163,12 +204,20 @@ def _pairs(args: argparse.Namespace, log: Callable[[str], None]) -> list[tuple[P
     if unknown or not fmts:
         raise BenchError(f"unknown format(s) {', '.join(unknown) or '(none)'}; "
                          f"choose from {', '.join(FORMATS)}")
+    sizes = _sizes(args)
+    cache = _cache(args)
+    return [(_exported(args.gv, f, cache, log, size), _exported(args.heatmap, f, cache, log, size),
+             f" {size}px" if size else "")
+            for size in sizes for f in fmts]
+
+
+def _cache(args: argparse.Namespace) -> Path:
+    """The export cache folder, checked writable."""
     cache = cache_root(args.cache)
     problem = prepare_outputs(folders={"--cache" if args.cache else "the export cache": cache})
     if problem:
         raise BenchError(problem)
-    return [(_exported(args.gv, f, cache, log), _exported(args.heatmap, f, cache, log))
-            for f in fmts]
+    return cache
 
 
 def _check_pair(gv: ModelUnderTest, hm: ModelUnderTest) -> None:
@@ -183,21 +232,30 @@ def _check_pair(gv: ModelUnderTest, hm: ModelUnderTest) -> None:
         raise BenchError(f"not a GV/heatmap pair: formats differ ({gv.fmt} vs {hm.fmt})")
 
 
-def _npu(pairs: list[tuple[ModelUnderTest, ModelUnderTest]], paths, accel: str, log) -> dict:
-    """vela estimates for the int8 TFLite pair, or {} (with a reason) when unavailable."""
+def _npu(args: argparse.Namespace, pairs: list[tuple[ModelUnderTest, ModelUnderTest]],
+         paths: list[tuple[Path, Path, str]], log: Callable[[str], None]) -> dict:
+    """vela estimates of the GV and heatmap int8 models for the NPU, or {"skipped": why}.
+
+    Checkpoints are exported for the NPU target (its own graph, not the CPU's); exported files
+    are compiled as they are."""
     try:
         from gv_export.errors import ExportError
         from gv_export.vela_report import run_vela
     except ImportError:
         return {"skipped": "gv_export is not installed"}
-    for (gv, _hm), (gpath, hpath) in zip(pairs, paths, strict=True):
+    accel = args.npu
+    for (gv, _hm), (gpath, hpath, _tag) in zip(pairs, paths, strict=True):
         if gv.fmt != "tflite-int8":
             continue
         try:
+            if not str(args.gv).lower().endswith(EXPORTED):
+                cache, size = _cache(args), gv.loaded.metadata.config.input_size
+                gpath, hpath = (_exported(m, "tflite-int8", cache, log, size, npu=accel)
+                                for m in (args.gv, args.heatmap))
             log(f"vela {accel}: estimating both int8 models")
             return {"accelerator": accel, "gv": run_vela(gpath, accel).to_dict(),
                     "heatmap": run_vela(hpath, accel).to_dict()}
-        except ExportError as e:
+        except (ExportError, BenchError) as e:
             return {"skipped": str(e)}
     return {"skipped": "no int8 TFLite pair in this run"}
 
@@ -212,36 +270,39 @@ def run(args: argparse.Namespace) -> int:
                or (need("--plot", "matplotlib") if args.plot else None))
     if problem:
         raise BenchError(problem)
-    if args.threads is not None and args.threads < 1:
+    if args.threads < 1:
         raise BenchError(f"--threads must be >= 1, got {args.threads}")
     if not args.bus_gbps > 0:
         raise BenchError(f"--bus-gbps must be > 0, got {args.bus_gbps}")
     log = print
+    peers = [_open_peer(p, args) for p in args.peer]
     paths = _pairs(args, log)
     pairs = []
-    for gpath, hpath in paths:
-        pair = (_open(gpath, "gv", args), _open(hpath, "heatmap", args))
+    for gpath, hpath, tag in paths:
+        pair = (_open(gpath, "gv", args, tag), _open(hpath, "heatmap", args, tag))
         _check_pair(*pair)
         pairs.append(pair)
-    models = [m for pair in pairs for m in pair]
+    models = [m for pair in pairs for m in pair] + peers
     measure(models, args.runs, args.warmup)
     results = [summarise(m, args.bus_gbps) for m in models]
     by_label = {r["label"]: r for r in results}
     comparisons = [compare(by_label[gv.label], by_label[hm.label]) for gv, hm in pairs]
-    report.print_table(results, comparisons, args.bus_gbps)
-    npu = {"skipped": "--no-npu"} if args.no_npu else _npu(pairs, paths, args.npu, log)
+    against_peers = [peer_ratio(by_label[gv.label], by_label[p.label])
+                     for gv, _ in pairs for p in peers if gv.fmt.startswith("tflite")]
+    report.print_table(results, comparisons, args.bus_gbps, against_peers)
+    npu = {"skipped": "--no-npu"} if args.no_npu else _npu(args, pairs, paths, log)
     if "gv" in npu:
         g, h = npu["gv"], npu["heatmap"]
         log(f"NPU estimate ({npu['accelerator']}): GV {g['time_ms']:.3f} ms, "
-            f"{g['dram_bytes'] / 2**20:.2f} MiB DRAM, {100 * g['npu_share']:.0f}% ops on NPU; "
-            f"heatmap {h['time_ms']:.3f} ms, {h['dram_bytes'] / 2**20:.2f} MiB DRAM, "
-            f"{100 * h['npu_share']:.0f}% ops on NPU")
+            f"{g['cycles']:,.0f} cycles, {100 * g['npu_share']:.0f}% ops on NPU; heatmap "
+            f"{h['time_ms']:.3f} ms, {h['cycles']:,.0f} cycles, {100 * h['npu_share']:.0f}% "
+            f"ops on NPU; GV/heatmap cycles {g['cycles'] / h['cycles']:.3f}")
     elif "skipped" in npu:
         log(f"NPU estimate skipped: {npu['skipped']}")
     payload = {"machine": report.machine(), "runs": args.runs, "warmup": args.warmup,
                "threads": args.threads, "bus_gbps": args.bus_gbps,
                "models": {r["label"]: r for r in results}, "comparisons": comparisons,
-               "npu": npu, "paper_table9": TABLE9}
+               "against_peers": against_peers, "npu": npu, "paper_table9": TABLE9}
     if args.json:
         report.write_json(args.json, payload)
         log(f"wrote {args.json}")

@@ -21,11 +21,11 @@ class ModelUnderTest:
     """One exported model with the two decoders that turn its output into landmarks."""
 
     label: str  # e.g. "gv tflite-int8"
-    head: str  # "gv" or "heatmap"
+    head: str  # "gv", "heatmap", or "peer" (another model: forward and fetch only)
     fmt: str  # "tflite-int8", "tflite-fp32", "onnx-fp32"
     loaded: Loaded  # runners.Loaded
-    native_decode: Decode
-    reference_decode: Decode
+    native_decode: Decode | None
+    reference_decode: Decode | None
     rss_delta_bytes: int = 0
     samples: dict[str, list[float]] = field(default_factory=dict)
     output_shape: tuple[int, ...] = ()
@@ -74,21 +74,26 @@ def _one_run(m: ModelUnderTest, decode_repeat: int) -> dict[str, float]:
     dst = np.empty_like(output)
     m.output_shape, m.output_dtype = tuple(output.shape), str(output.dtype)
     m.output_bytes = int(output.nbytes)
-    return {
+    timings = {
         "forward": forward,
         "fetch": fetch,
         "memcpy": time_per_call_ns(lambda: np.copyto(dst, output), decode_repeat),
-        "postprocess": time_per_call_ns(lambda: m.native_decode(output), decode_repeat),
-        "reference": time_ns(lambda: m.reference_decode(output)),
     }
+    if m.native_decode is not None:
+        timings["postprocess"] = time_per_call_ns(lambda: m.native_decode(output), decode_repeat)
+        timings["reference"] = time_ns(lambda: m.reference_decode(output))
+    return timings
 
 
 def summarise(m: ModelUnderTest, bus_gbps: float) -> dict:
     """Per-model figures (ms for network/total, µs for the small steps), JSON-ready."""
     s = {k: Summary.of(v) for k, v in m.samples.items()}
     bus_us = m.output_bytes * 8 / (bus_gbps * 1e9) * 1e6
-    total = np.asarray(m.samples["forward"]) + m.samples["fetch"] + m.samples["postprocess"]
-    t = Summary.of(total)
+    post = m.samples.get("postprocess", np.zeros(len(m.samples["forward"])))
+    t = Summary.of(np.asarray(m.samples["forward"]) + m.samples["fetch"] + post)
+    none = Summary(float("nan"), float("nan"), float("nan"), float("nan"), 0)
+    cov = m.loaded.runner.coverage
+    meta = m.loaded.metadata
     return {
         "label": m.label,
         "head": m.head,
@@ -96,6 +101,9 @@ def summarise(m: ModelUnderTest, bus_gbps: float) -> dict:
         "output_shape": list(m.output_shape),
         "output_dtype": m.output_dtype,
         "output_bytes": m.output_bytes,
+        "input_size": meta.config.input_size if meta else int(m.loaded.runner.input_shape[1]),
+        "xnnpack_partitions": cov.partitions if cov else None,
+        "cpu_ops": list(cov.cpu_ops) if cov else None,
         "init_ms": m.loaded.init_ms,
         "rss_delta_mb": m.rss_delta_bytes / 2**20,
         "forward_ms_median": s["forward"].median / 1e6,
@@ -104,9 +112,9 @@ def summarise(m: ModelUnderTest, bus_gbps: float) -> dict:
         "transmission_us_p90": s["fetch"].p90 / 1e3,
         "memcpy_us_median": s["memcpy"].median / 1e3,
         "bus_model_us": bus_us,
-        "postprocess_us_median": s["postprocess"].median / 1e3,
-        "postprocess_us_p90": s["postprocess"].p90 / 1e3,
-        "reference_postprocess_us_median": s["reference"].median / 1e3,
+        "postprocess_us_median": s.get("postprocess", none).median / 1e3,
+        "postprocess_us_p90": s.get("postprocess", none).p90 / 1e3,
+        "reference_postprocess_us_median": s.get("reference", none).median / 1e3,
         "total_ms_median": t.median / 1e6,
         "total_ms_p90": t.p90 / 1e6,
         "runs": s["forward"].n,
@@ -120,6 +128,7 @@ def compare(gv: dict, hm: dict) -> dict:
 
     return {
         "format": gv["format"],
+        "input_size": gv["input_size"],
         "output_bytes_ratio": ratio("output_bytes"),
         "transmission_ratio": ratio("transmission_us_median"),
         "memcpy_ratio": ratio("memcpy_us_median"),
@@ -128,6 +137,12 @@ def compare(gv: dict, hm: dict) -> dict:
         "total_ratio": ratio("total_ms_median"),
         "total_saving": 1.0 - gv["total_ms_median"] / hm["total_ms_median"],
     }
+
+
+def peer_ratio(gv: dict, peer: dict) -> dict:
+    """GV's forward against another model's, measured in the same run (< 1: GV is faster)."""
+    return {"gv": gv["label"], "peer": peer["label"], "peer_input_size": peer["input_size"],
+            "forward_ratio": gv["forward_ms_median"] / peer["forward_ms_median"]}
 
 
 def measure_rss(load: Callable[[], Loaded]) -> tuple[Loaded, int]:

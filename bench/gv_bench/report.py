@@ -23,34 +23,55 @@ def machine() -> str:
     return f"{cpu}, {platform.system()} {platform.machine()}, Python {platform.python_version()}"
 
 
-def print_table(results: list[dict], comparisons: list[dict], bus_gbps: float) -> None:
+def _num(value: float | None, fmt: str) -> str:
+    """A figure, or '-' where a model has none (a peer has no decoder; ONNX no partitions)."""
+    if value is None or value != value:  # None or NaN
+        return "-"
+    return format(value, fmt)
+
+
+def print_table(results: list[dict], comparisons: list[dict], bus_gbps: float,
+                against_peers: list[dict] = ()) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    # Piped into a file or a CI log, rich would squeeze the 11 columns into 80 characters.
-    console = Console() if sys.stdout.isatty() else Console(width=170)
+    # Piped into a file or a CI log, rich would squeeze the 12 columns into 80 characters.
+    console = Console() if sys.stdout.isatty() else Console(width=180)
     t = Table(title=f"gv-bench on {machine()}", show_lines=False)
-    for col in ("model", "output", "bytes", "init ms", "forward ms (p90)", "fetch µs",
-                "memcpy µs", f"bus {bus_gbps:g} Gb/s µs", "decode µs (p90)", "numpy µs",
-                "total ms"):
+    for col in ("model", "output", "bytes", "XNNPACK parts", "init ms", "forward ms (p90)",
+                "fetch µs", "memcpy µs", f"bus {bus_gbps:g} Gb/s µs", "decode µs (p90)",
+                "numpy µs", "total ms"):
         t.add_column(col, justify="right" if col != "model" else "left")
     for r in results:
+        parts = _num(r["xnnpack_partitions"], "d")
+        if r["cpu_ops"]:
+            parts += f" (+{len(r['cpu_ops'])} CPU ops)"
         t.add_row(
             r["label"], f"{tuple(r['output_shape'])} {r['output_dtype']}", f"{r['output_bytes']:,}",
-            f"{r['init_ms']:.1f}", f"{r['forward_ms_median']:.2f} ({r['forward_ms_p90']:.2f})",
+            parts, f"{r['init_ms']:.1f}",
+            f"{r['forward_ms_median']:.2f} ({r['forward_ms_p90']:.2f})",
             f"{r['transmission_us_median']:.2f}", f"{r['memcpy_us_median']:.2f}",
             f"{r['bus_model_us']:.2f}",
-            f"{r['postprocess_us_median']:.3f} ({r['postprocess_us_p90']:.3f})",
-            f"{r['reference_postprocess_us_median']:.1f}", f"{r['total_ms_median']:.3f}",
+            f"{_num(r['postprocess_us_median'], '.3f')} ({_num(r['postprocess_us_p90'], '.3f')})",
+            _num(r["reference_postprocess_us_median"], ".1f"), f"{r['total_ms_median']:.3f}",
         )
     console.print(t)
+    if against_peers:
+        pt = Table(title="GV forward / peer forward, same interpreter and threads (< 1: GV faster)")
+        for col in ("GV model", "peer (another task)", "peer input", "ratio"):
+            pt.add_column(col, justify="right" if col == "ratio" else "left")
+        for a in against_peers:
+            pt.add_row(a["gv"], a["peer"], f"{a['peer_input_size']} px",
+                       f"{a['forward_ratio']:.2f}x")
+        console.print(pt)
     c = Table(title="heatmap / GV (x times smaller or faster), from this run")
     for col in ("format", "output bytes", "fetch", "memcpy", "decode", "forward", "total",
                 "GV saves"):
         c.add_column(col, justify="right")
     for cmp in comparisons:
         c.add_row(
-            cmp["format"], f"{cmp['output_bytes_ratio']:.1f}x", f"{cmp['transmission_ratio']:.1f}x",
+            f"{cmp['format']} {cmp['input_size']}px", f"{cmp['output_bytes_ratio']:.1f}x",
+            f"{cmp['transmission_ratio']:.1f}x",
             f"{cmp['memcpy_ratio']:.1f}x", f"{cmp['postprocess_ratio']:.1f}x",
             f"{cmp['forward_ratio']:.2f}x", f"{cmp['total_ratio']:.3f}x",
             f"{100 * cmp['total_saving']:.1f}%",
