@@ -152,3 +152,17 @@ def test_imgsz_exports_each_size_and_labels_it(exported, tmp_path):
     assert models["heatmap onnx-fp32 64px"]["output_shape"] == [1, 68, 16, 16]
     assert compare.main(["--gv", str(ckpts["gv"]), "--heatmap", str(ckpts["heatmap"]),
                          "--imgsz", "100", "--no-npu"]) == 2
+
+
+def test_bpm_subcommand_times_the_graph_with_and_without_its_tail(exported, tmp_path, capsys):
+    ckpts, _ = exported
+    out = tmp_path / "bpm.json"
+    assert cli.main(["bpm", "--model", str(ckpts["gv"]), "--runs", "3", "--no-npu",
+                     "--json", str(out)]) == 0
+    cpu = json.loads(out.read_text())["cpu"]
+    for key in ("fp32", "int8"):
+        f = cpu[key]
+        assert f["whole_ms"] > 0 and f["trunk_ms"] > 0
+        assert f["bpm_share"] == pytest.approx((f["whole_ms"] - f["trunk_ms"]) / f["whole_ms"])
+    assert "of the forward" in capsys.readouterr().out
+    assert cli.main(["bpm", "--model", str(ckpts["heatmap"]), "--no-npu"]) == 2

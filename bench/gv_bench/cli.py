@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import compare, decode
+from . import bpm, compare, decode
 
-SUBCOMMANDS = ("decode",)
+SUBCOMMANDS = ("decode", "bpm")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,10 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gv-bench",
         description="Benchmarks for Gaussian Vector landmarks: GV against the heatmap baseline. "
         "With no subcommand: the models side by side (below). `gv-bench decode -h`: the "
-        "native decoders alone.",
+        "native decoders alone; `gv-bench bpm -h`: the BPM tail's cost inside the GV graph.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{decode}")
+    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm}")
     decode.add_parser(sub)
+    bpm.add_parser(sub)
     return parser
 
 

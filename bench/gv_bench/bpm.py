@@ -1,0 +1,148 @@
+"""`gv-bench bpm`: what the Band Pooling Module costs inside the exported GV graph.
+
+The BPM tail (means to packed output) is measured as a difference, side by side in one run:
+the GV checkpoint is exported for the CPU target twice per precision, once whole and once cut
+after the FPN decoder (its features as the output, already in the device's NHWC order so no
+transpose is added), and both are timed interleaved on the same interpreter and thread. The
+share is (whole - trunk) / whole of the forward pass. On the NPU the vela report of the Ethos-U
+export gives the tail's cycles directly (`VelaReport.tail_cycles`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from gaussian_vector.cli.outputs import prepare_outputs
+
+from .pipeline import random_input
+from .timing import Summary, time_ns
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bpm", help="the BPM tail's share of the GV forward (CPU) and of the "
+                       "Ethos-U cycles", description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="default", help="GV checkpoint or alias (default: default)")
+    p.add_argument("--imgsz", type=int, help="input size (default: the checkpoint's)")
+    p.add_argument("--runs", type=int, default=200, help="interleaved runs (default 200)")
+    p.add_argument("--threads", type=int, default=1, help="interpreter threads (default 1)")
+    p.add_argument("--npu", default="ethos-u55-256", help="vela config (default ethos-u55-256)")
+    p.add_argument("--no-npu", action="store_true", help="skip the vela estimate")
+    p.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
+    p.set_defaults(run=run)
+
+
+def _trunk_and_whole(model: str, imgsz: int | None, int8: bool, out: Path) -> tuple[Path, Path]:
+    """CPU-target .tflite files of the GV model cut after the decoder, and whole."""
+    import torch
+
+    from gv_export.calibration import load_faces
+    from gv_export.exporter import _inputs, _resized, load_checkpoint
+    from gv_export.quantize import quantize_int8
+    from gv_export.targets import TARGETS
+    from gv_export.tflite_export import to_tflite
+    from gv_export.wrap import ExportWrapper
+
+    net, config, _ = load_checkpoint(model)
+    if config.head != "gv":
+        raise ValueError(f"{model} is a {config.head!r} model: the BPM tail is GV's")
+    config = _resized(config, imgsz)
+    wrapper = ExportWrapper(net, "NHWC", TARGETS["cpu-tflite"].graph("tflite", int8), config)
+    faces = load_faces(None, config, 16)
+    x = _inputs(faces, config, "NHWC")
+    paths = []
+    for name, module in (("trunk", _trunk(wrapper)), ("whole", wrapper)):
+        data = to_tflite(module.eval(), torch.from_numpy(x[:1]))
+        if int8:
+            data = quantize_int8(data, x)
+        path = out / f"{name}_{'int8' if int8 else 'fp32'}.tflite"
+        path.write_bytes(data)
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+def _trunk(wrapper):
+    """The wrapper's network up to the decoder features, NHWC out (no BPM, no head)."""
+    from torch import nn
+
+    class Trunk(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = wrapper.model
+
+        def forward(self, images):
+            f = self.model.decoder(self.model.backbone(images.permute(0, 3, 1, 2)))
+            return f.permute(0, 2, 3, 1)
+
+    return Trunk()
+
+
+def _time(paths: list[Path], runs: int, threads: int) -> list[Summary]:
+    """Median forward of each file, interleaved run by run."""
+    from .runners import load_peer
+
+    rng = np.random.default_rng(0)
+    runners = [load_peer(p, threads).runner for p in paths]
+    for r in runners:
+        r.set_input(random_input(r, rng))
+    samples: list[list[int]] = [[] for _ in runners]
+    for i in range(runs + 10):
+        for r, s in zip(runners, samples, strict=True):
+            t = time_ns(r.invoke)
+            if i >= 10:
+                s.append(t)
+    return [Summary.of(s) for s in samples]
+
+
+def run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    problem = prepare_outputs({"--json": args.json})
+    if problem or args.runs < 1 or args.threads < 1:
+        print(f"gv-bench bpm: error: {problem or '--runs and --threads must be >= 1'}",
+              file=sys.stderr)
+        return 2
+    from gv_export.errors import ExportError
+
+    figures: dict = {"threads": args.threads, "runs": args.runs, "cpu": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        try:
+            for int8 in (False, True):
+                files[int8] = _trunk_and_whole(args.model, args.imgsz, int8, Path(tmp))
+        except (ValueError, ExportError) as e:
+            print(f"gv-bench bpm: error: {e}", file=sys.stderr)
+            return 2
+        order = [p for pair in files.values() for p in pair]
+        stats = dict(zip(order, _time(order, args.runs, args.threads), strict=True))
+        for int8, (trunk, whole) in files.items():
+            t, w = stats[trunk].median / 1e6, stats[whole].median / 1e6
+            key = "int8" if int8 else "fp32"
+            figures["cpu"][key] = {"whole_ms": w, "trunk_ms": t, "bpm_ms": w - t,
+                                   "bpm_share": (w - t) / w}
+            print(f"CPU {key}: GV forward {w:.3f} ms, without the BPM tail {t:.3f} ms: "
+                  f"BPM {1e3 * (w - t):.0f} µs = {100 * (w - t) / w:.1f}% of the forward")
+    if not args.no_npu:
+        from gv_export.exporter import export
+
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                res = export(args.model, "tflite", int8=True, imgsz=args.imgsz, npu=args.npu,
+                             out=Path(tmp), max_nme_increase=float("inf"), log=lambda _: None)
+                v = res.vela
+                figures["npu"] = {"accelerator": args.npu, "cycles": v.cycles,
+                                  "bpm_cycles": v.tail_cycles, "bpm_share": v.tail_share}
+                print(f"NPU {args.npu}: {v.cycles:,.0f} cycles, BPM {v.tail_cycles:,.0f} = "
+                      f"{100 * v.tail_share:.2f}%")
+            except ExportError as e:
+                figures["npu"] = {"skipped": str(e)}
+                print(f"NPU estimate skipped: {e}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+        print(f"wrote {args.json}")
+    return 0
