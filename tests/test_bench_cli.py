@@ -166,3 +166,20 @@ def test_bpm_subcommand_times_the_graph_with_and_without_its_tail(exported, tmp_
         assert f["bpm_share"] == pytest.approx((f["whole_ms"] - f["trunk_ms"]) / f["whole_ms"])
     assert "of the forward" in capsys.readouterr().out
     assert cli.main(["bpm", "--model", str(ckpts["heatmap"]), "--no-npu"]) == 2
+
+
+def test_graphs_subcommand_flips_one_choice_at_a_time():
+    from gv_bench.graphs import variants
+    from gv_export.targets import TARGETS
+
+    names = [n for n, _ in variants("gv", False)]
+    assert names == ["cpu target", "hardswish=relu6", "means=conv", "upsample=resize"]
+    assert [n for n, _ in variants("heatmap", False)] == ["cpu target", "hardswish=relu6",
+                                                         "upsample=resize"]
+    int8 = dict(variants("gv", True))
+    assert int8["cpu target"] == TARGETS["cpu-tflite"].int8
+    assert int8["ethos-u target"] == TARGETS["ethos-u"].int8
+    for name, g in int8.items():  # every flip differs from the CPU target in exactly one choice
+        if name.startswith(("hardswish", "means", "upsample")):
+            diff = {k for k, v in g.to_dict().items() if v != int8["cpu target"].to_dict()[k]}
+            assert diff == {name.split("=")[0]}

@@ -15,12 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from gaussian_vector.cli.outputs import prepare_outputs
 
-from .pipeline import random_input
-from .timing import Summary, time_ns
+from .pipeline import time_forwards
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -82,23 +79,6 @@ def _trunk(wrapper):
     return Trunk()
 
 
-def _time(paths: list[Path], runs: int, threads: int) -> list[Summary]:
-    """Median forward of each file, interleaved run by run."""
-    from .runners import load_peer
-
-    rng = np.random.default_rng(0)
-    runners = [load_peer(p, threads).runner for p in paths]
-    for r in runners:
-        r.set_input(random_input(r, rng))
-    samples: list[list[int]] = [[] for _ in runners]
-    for i in range(runs + 10):
-        for r, s in zip(runners, samples, strict=True):
-            t = time_ns(r.invoke)
-            if i >= 10:
-                s.append(t)
-    return [Summary.of(s) for s in samples]
-
-
 def run(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -119,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"gv-bench bpm: error: {e}", file=sys.stderr)
             return 2
         order = [p for pair in files.values() for p in pair]
-        stats = dict(zip(order, _time(order, args.runs, args.threads), strict=True))
+        timed = time_forwards(order, args.runs, args.threads)
+        stats = {p: st for p, (st, _) in zip(order, timed, strict=True)}
         for int8, (trunk, whole) in files.items():
             t, w = stats[trunk].median / 1e6, stats[whole].median / 1e6
             key = "int8" if int8 else "fp32"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bpm, compare, decode
+from . import bpm, compare, decode, graphs
 
-SUBCOMMANDS = ("decode", "bpm")
+SUBCOMMANDS = ("decode", "bpm", "graphs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,11 +20,13 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gv-bench",
         description="Benchmarks for Gaussian Vector landmarks: GV against the heatmap baseline. "
         "With no subcommand: the models side by side (below). `gv-bench decode -h`: the "
-        "native decoders alone; `gv-bench bpm -h`: the BPM tail's cost inside the GV graph.",
+        "native decoders alone; `gv-bench bpm -h`: the BPM tail's cost inside the GV graph; "
+        "`gv-bench graphs -h`: each graph shape per target.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm}")
+    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm,graphs}")
     decode.add_parser(sub)
     bpm.add_parser(sub)
+    graphs.add_parser(sub)
     return parser
 
 

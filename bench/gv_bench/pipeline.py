@@ -150,3 +150,21 @@ def measure_rss(load: Callable[[], Loaded]) -> tuple[Loaded, int]:
     before = rss_bytes()
     loaded = load()
     return loaded, max(0, rss_bytes() - before)
+
+
+def time_forwards(paths: list, runs: int, threads: int = 1, warmup: int = 10) -> list[tuple]:
+    """(forward Summary in ns, XNNPACK coverage) of each .tflite file, timed interleaved run by
+    run on LiteRT with `threads` threads: for comparing graphs of one model."""
+    from .runners import load_peer
+
+    rng = np.random.default_rng(0)
+    runners = [load_peer(p, threads).runner for p in paths]
+    for r in runners:
+        r.set_input(random_input(r, rng))
+    samples: list[list[int]] = [[] for _ in runners]
+    for i in range(runs + warmup):
+        for r, s in zip(runners, samples, strict=True):
+            t = time_ns(r.invoke)
+            if i >= warmup:
+                s.append(t)
+    return [(Summary.of(s), r.coverage) for s, r in zip(samples, runners, strict=True)]
