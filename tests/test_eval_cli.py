@@ -36,6 +36,20 @@ def setup(data_root, tmp_path_factory):
     return tmp, folder
 
 
+@pytest.fixture(scope="module")
+def with_blank(setup, tmp_path_factory) -> Path:
+    """The five real faces plus a blank grey image annotated with a face: the detector's miss."""
+    from PIL import Image
+
+    _, folder = setup
+    out = tmp_path_factory.mktemp("with_blank")
+    for f in folder.iterdir():
+        shutil.copy(f, out)
+    shutil.copy(sorted(folder.glob("*.pts"))[0], out / "blank.pts")
+    Image.new("RGB", (400, 400), (128, 128, 128)).save(out / "blank.jpg")
+    return out
+
+
 def test_json_equals_a_hand_computation(setup) -> None:
     from gaussian_vector.data import read_300w
     from gaussian_vector.evaluate import predict
@@ -124,6 +138,11 @@ def test_a_bad_number_is_refused_by_the_parser(setup, capsys, flags, words) -> N
     (["--boxes-file", "{tmp}/binary.txt"], "box file {tmp}/binary.txt is not a UTF-8 text file"),
     (["--points", "5"], "no landmark scheme has 5 points"),
     (["--sweep-bbs", "--model", "{tmp}/m.tflite"], "give a .pt or an alias"),
+    (["--detector", "--shrink", "0.1"], "--shrink (for the landmarks' boxes) does not go"),
+    (["--detector", "--boxes-file", "{tmp}/binary.txt"], "--boxes-file (for the landmarks'"),
+    (["--boxes", "detector", "--sweep-bbs"], "--sweep-bbs (for the landmarks' boxes)"),
+    (["--detector", "--min-iou", "1.5"], "--min-iou must be at most 1, got 1.5"),
+    (["--detector", "--refine"], "--refine runs through the on-device runtime"),
 ])
 def test_bad_lists_and_options_are_one_line_errors(setup, capsys, tmp_path, flags, words) -> None:
     tmp, folder = setup
@@ -160,34 +179,81 @@ def test_bbs_sweep_rows_match_single_runs(setup) -> None:
     assert main(["--model", str(tmp / "hm.pt"), "--data", str(folder), "--sweep-bbs"]) == 2
 
 
-def test_detector_boxes_through_the_runtime_count_misses(setup, tmp_path: Path) -> None:
+def test_detector_boxes_through_the_runtime_count_misses(with_blank, tmp_path: Path) -> None:
     """An exported model with the bundled detector: real faces are found and scored, a blank
     image annotated as a face is reported as missed, not scored."""
-    from PIL import Image
-
     from gaussian_vector.runtime.models import resolve_model
 
-    _, folder = setup
-    for f in folder.iterdir():
-        shutil.copy(f, tmp_path)
-    first = sorted(folder.glob("*.pts"))[0]
-    shutil.copy(first, tmp_path / "blank.pts")
-    Image.new("RGB", (400, 400), (128, 128, 128)).save(tmp_path / "blank.jpg")
     out = tmp_path / "det.json"
     model = str(resolve_model("default-onnx"))
-    assert main(["--model", model, "--data", str(tmp_path), "--boxes", "detector",
+    assert main(["--model", model, "--data", str(with_blank), "--boxes", "detector",
                  "--json", str(out)]) == 0
     res = json.loads(out.read_text())
     assert res["boxes"] == "detector" and res["missed"] == ["blank"]
     assert res["n"] == 5 and "blank" not in res["names"]
+    assert res["landmark_boxes"]["n"] == 5 and res["landmark_boxes"]["nme_ion"] < 0.15
     assert res["nme_ion"] < 0.15  # the shipped model on real faces with detector boxes
 
 
-def test_detector_boxes_need_an_exported_model(setup, capsys) -> None:
+def test_detector_end_to_end_on_a_checkpoint(setup, with_blank, capsys) -> None:
+    """--detector with a torch checkpoint: the blank face is missed and listed; the end-to-end
+    figures are those of cropping with the matched detector boxes (as --boxes-file), and the
+    box-from-landmarks figures beside them those of a plain run on the same faces."""
+    from gaussian_vector.data import read_300w
+    from gaussian_vector.evaluate import match_detections
+
     tmp, folder = setup
-    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder),
-                 "--boxes", "detector"]) == 2
-    assert "exported .onnx/.tflite" in capsys.readouterr().err
+    out = tmp / "e2e.json"
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(with_blank), "--detector",
+                 "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "end to end, n=5" in printed and "box from landmarks, same 5 faces" in printed
+    assert "the detector missed 1 of 6 faces (not scored): blank" in printed
+    res = json.loads(out.read_text())
+    assert res["boxes"] == "detector" and res["missed"] == ["blank"] and res["n"] == 5
+    m = res["matching"]
+    assert (m["annotated"], m["found"], m["min_iou"]) == (6, 5, 0.3)
+    assert m["iou"]["blank"] < 0.3 and all(v >= 0.3 for k, v in m["iou"].items() if k != "blank")
+
+    plain = tmp / "plain.json"
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--json", str(plain)]) == 0
+    assert res["landmark_boxes"]["per_image_ion"] == pytest.approx(
+        json.loads(plain.read_text())["per_image_ion"])
+
+    samples, _ = read_300w(folder)
+    boxes = tmp / "detected.txt"
+    boxes.write_text("".join(f"{s.name} {' '.join(map(str, b))}\n" for s, b in
+                             zip(samples, match_detections(samples).boxes, strict=True)))
+    given = tmp / "given.json"
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--boxes-file",
+                 str(boxes), "--json", str(given)]) == 0
+    e2e = json.loads(given.read_text())["per_image_ion"]
+    assert res["per_image_ion"] == pytest.approx(e2e)
+    assert e2e != pytest.approx(res["landmark_boxes"]["per_image_ion"])  # other crops
+    diff = res["end_to_end_minus_landmark_boxes"]
+    assert diff["mean"] == pytest.approx(np.mean(e2e) - res["landmark_boxes"]["nme_ion"])
+
+
+def test_detector_finding_nothing_is_one_line(setup, with_blank, capsys) -> None:
+    tmp, _ = setup
+    assert main(["--model", str(tmp / "gv.pt"), "--data", str(with_blank), "--detector",
+                 "--min-iou", "1"]) == 1  # no detection fits a landmark box exactly
+    err = capsys.readouterr().err
+    assert "the detector found none of the 6 faces (IoU >= 1" in err and "Traceback" not in err
+
+
+def test_match_face_takes_the_best_overlap_above_the_threshold() -> None:
+    from gaussian_vector.evaluate import match_face
+
+    points = np.array([[0.0, 0.0], [10.0, 10.0]])  # landmark box 0,0,10,10
+    boxes = np.array([[6.0, 0.0, 16.0, 10.0], [1.0, 1.0, 10.0, 10.0], [50.0, 50, 60, 60]])
+    box, best = match_face(points, boxes)
+    assert np.array_equal(box, boxes[1]) and best == pytest.approx(0.81)
+    assert match_face(points, boxes[[0]]) == (None, pytest.approx(0.25))  # 40 / 160 < 0.3
+    assert np.array_equal(match_face(points, boxes[[0]], min_iou=0.25)[0], boxes[0])
+    assert match_face(points, np.zeros((0, 4))) == (None, 0.0)
+    with pytest.raises(ValueError, match="min_iou"):
+        match_face(points, boxes, min_iou=0)
 
 
 def test_box_file_reads_names_and_rejects_bad_lines(tmp_path: Path) -> None:

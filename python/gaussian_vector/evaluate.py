@@ -7,7 +7,7 @@ model file: torch checkpoints here, exported .onnx/.tflite through `gaussian_vec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,14 @@ from .decode import check_subpixel, decode_heatmaps, decode_vectors
 from .preprocess import to_image_coords
 
 EXPORTED_SUFFIXES = (".onnx", ".tflite")
+
+#: The matching rule of end-to-end evaluation: of the detections in a face's image (in the
+#: landmark-box convention), the one whose box overlaps the face's landmark box most, when that
+#: IoU is at least this; else the face is missed. Each annotation is matched on its own (300-W
+#: files hold one face each).
+MIN_IOU = 0.3
+MATCH_RULE = ("the detection whose box overlaps the landmarks' tight box most, if IoU >= "
+              "min_iou; else a miss")
 
 
 @dataclass
@@ -95,27 +103,90 @@ def is_exported(model: str | Path) -> bool:
             or (name in SHIPPED and name not in ALIASES))
 
 
+@dataclass
+class Matches:
+    """The bundled detector's box matched to each annotated face (None: missed) and the best IoU
+    of its detections with the face's landmark box (the matched box's; 0: no detection)."""
+
+    boxes: list[np.ndarray | None]
+    iou: list[float]
+
+    @property
+    def found(self) -> np.ndarray:
+        return np.array([b is not None for b in self.boxes], bool)
+
+
+def match_face(points: np.ndarray, boxes: np.ndarray,
+               min_iou: float = MIN_IOU) -> tuple[np.ndarray | None, float]:
+    """`MATCH_RULE` for one annotated face: of a detector's boxes (M, 4) in its image, the one
+    matched to its landmarks (K, 2) (None: a miss), and the best IoU of any (0: no boxes)."""
+    from .affine import box_from_landmarks
+    from .detector.nms import iou, match_box
+
+    if not 0 < min_iou <= 1:
+        raise ValueError(f"min_iou must be in (0, 1], got {min_iou}")
+    truth = box_from_landmarks(points)
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    best = float(iou(truth, boxes).max()) if len(boxes) else 0.0
+    return match_box(truth, boxes, min_iou), best
+
+
+def match_detections(samples: list[Sample], min_iou: float = MIN_IOU,
+                     threads: int | None = 1) -> Matches:
+    """Run the bundled face detector on each face's image and match its boxes (mapped to the
+    landmark-box convention, as the runtime crops with them) to the face by `MATCH_RULE`."""
+    from .detector import default_detector
+    from .image import load_image
+
+    detector = default_detector(threads=threads)
+    boxes, overlaps = [], []
+    for s in samples:
+        box, best = match_face(s.points, detector(load_image(s.image))[0], min_iou)
+        boxes.append(box)
+        overlaps.append(best)
+    return Matches(boxes, overlaps)
+
+
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
             beyond_box: bool = True, tau: float | None = None, sigma: float | None = None,
             progress: bool = False, boxes: str = "landmarks",
-            refine: bool = False, subpixel: str = "quarter") -> tuple[np.ndarray, ModelConfig]:
+            refine: bool = False, subpixel: str = "quarter",
+            matches: Matches | None = None) -> tuple[np.ndarray, ModelConfig]:
     """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model
     (.onnx/.tflite, through `gaussian_vector.runtime`), plus the model's config.
 
-    `boxes`: "landmarks" (the tight box of the ground truth, shrunk by `shrink`) or "detector"
-    (exported models: the bundled face detector, as a board runs; a face it misses gets NaN
-    rows). `refine`: exported models, the runtime's second pass on its own landmarks' box.
+    `boxes`: "landmarks" (each sample's given box, else the tight box of its ground truth;
+    shrunk by `shrink`) or "detector" (the bundled face detector's, matched by
+    `match_detections` unless `matches` are given; a face it misses gets NaN rows).
+    `refine`: exported models, the runtime's second pass on its own landmarks' box.
     `subpixel`: the decoder's interior-peak rule, "quarter" (the paper's) or "parabola".
     """
     check_subpixel(subpixel)
     if boxes not in ("landmarks", "detector"):
         raise ValueError(f"boxes must be 'landmarks' or 'detector', got {boxes!r}")
+    if refine and not is_exported(model_path):
+        raise ValueError("--refine runs through the on-device runtime: give an exported "
+                         f".onnx/.tflite model, not {model_path}")
+    if boxes == "detector":
+        if shrink:
+            raise ValueError("shrink applies to the landmarks' boxes, not the detector's")
+        if matches is None:
+            matches = match_detections(samples)
+        if len(matches.boxes) != len(samples):
+            raise ValueError(f"{len(matches.boxes)} matches for {len(samples)} faces")
+        found = matches.found
+        if not found.any():
+            raise ValueError(f"the detector found none of the {len(samples)} faces")
+        at = [replace(s, box=tuple(map(float, b)))
+              for s, b in zip(samples, matches.boxes, strict=True) if b is not None]
+        pred, config = predict(model_path, at, beyond_box=beyond_box, tau=tau, sigma=sigma,
+                               progress=progress, refine=refine, subpixel=subpixel)
+        out = np.full((len(samples), config.num_landmarks, 2), np.nan)
+        out[found] = pred
+        return out, config
     if is_exported(model_path):
         return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma,
-                                 boxes=boxes, refine=refine, subpixel=subpixel)
-    if boxes == "detector" or refine:
-        raise ValueError("detector boxes and --refine run through the on-device runtime: "
-                         f"give an exported .onnx/.tflite model, not {model_path}")
+                                 refine=refine, subpixel=subpixel)
     from .checkpoint import load
 
     model, config, _ = load(model_path)
@@ -124,27 +195,18 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
                           subpixel=subpixel), config
 
 
-def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, boxes="landmarks",
-                      refine=False, subpixel="quarter") -> tuple[np.ndarray, ModelConfig]:
+def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, refine=False,
+                      subpixel="quarter") -> tuple[np.ndarray, ModelConfig]:
     """Exported models go through the on-device runtime, exactly as a board runs them."""
     from .data.boxes import face_box
-    from .detector.nms import match_box
     from .image import load_image
     from .runtime import Landmarker
 
     # min_score=0: an evaluation scores every face, including the ones a board would refuse
     lm = Landmarker.from_file(path, beyond_box=beyond_box, tau=tau, sigma=sigma,
                               subpixel=subpixel, min_score=0.0)
-    k = lm.config.num_landmarks
-    out = []
-    for s in samples:
-        box, image = face_box(s, shrink), load_image(s.image)
-        if boxes == "detector":
-            box = match_box(box, lm.detector(image)[0])
-            if box is None:
-                out.append(np.full((k, 2), np.nan))
-                continue
-        out.append(lm.detect(image, box[None], refine=refine)[0].landmarks)
+    out = [lm.detect(load_image(s.image), face_box(s, shrink)[None], refine=refine)[0].landmarks
+           for s in samples]
     return np.stack(out).astype(np.float64), lm.config
 
 

@@ -2,8 +2,9 @@
 
 Reports NME (inter-ocular and inter-pupil), FR@0.1, AUC@0.1 and per-landmark error; writes the
 numbers as JSON (fractions, not %) and the CED curve as a PNG. `--model` takes a checkpoint
-path, an alias ('default' = GV, 'heatmap'), or an exported .onnx/.tflite (through the runtime,
-which can also take its boxes from the bundled face detector: `--boxes detector`).
+path, an alias ('default' = GV, 'heatmap'), or an exported .onnx/.tflite (through the runtime).
+`--detector` evaluates end to end: the bundled face detector's boxes, matched to each
+annotation, misses counted, beside the box-from-landmarks figure on the same faces.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from ..decode import SUBPIXEL_MODES
+from ..evaluate import MIN_IOU
 from ..metrics import format_summary
 from .argtypes import positive_float
-from .extras import need, one_line_errors
+from .extras import installed, need, one_line_errors
 from .outputs import prepare_outputs
 
 
@@ -37,7 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shrink the face boxes by this fraction (0.1 = 10%%) before cropping")
     p.add_argument("--boxes", choices=("landmarks", "detector"), default="landmarks",
                    help="face boxes: the ground truth's tight box (default), or the bundled "
-                   "face detector's (exported models; faces it misses are counted, not scored)")
+                   "face detector's (= --detector)")
+    p.add_argument("--detector", action="store_const", const="detector", dest="boxes",
+                   help="end to end: crop with the bundled face detector's boxes, each matched "
+                   "to an annotation (the detection whose box overlaps the landmarks' tight box "
+                   "most, IoU >= --min-iou; none = a miss, listed, not scored), reported beside "
+                   "the box-from-landmarks figure on the same faces")
+    p.add_argument("--min-iou", type=positive_float, default=MIN_IOU,
+                   help="--detector: the least IoU of a detection with the landmarks' box that "
+                   f"counts as finding the face (default {MIN_IOU:g})")
     p.add_argument("--boxes-file", type=Path,
                    help="face boxes to crop with, 'NAME x0 y0 x1 y1' a line (0-based pixels; "
                    "faces not named there use their landmarks' tight box)")
@@ -137,10 +147,15 @@ def compare_first(results: dict[str, dict]) -> list[dict]:
         b = dict(zip(r["names"], r["per_image_ion"], strict=True))
         d = paired_difference([a[n] for n in common], [b[n] for n in common])
         rows.append({"a": names[0], "b": other, **d})
-        print(f"{names[0]} - {other}: ION {100 * d['mean']:+.3f} points (95% CI "
-              f"{100 * d['ci_low']:+.3f} .. {100 * d['ci_high']:+.3f}); lower on "
+        print(f"{names[0]} - {other}: {format_difference(d)}; lower on "
               f"{d['a_lower']} vs {d['b_lower']} of {d['n']} images")
     return rows
+
+
+def format_difference(d: dict) -> str:
+    """'ION +0.031 points (95% CI -0.012 .. +0.075)': a `paired_difference` in points of %."""
+    return (f"ION {100 * d['mean']:+.3f} points ({100 * d['level']:g}% CI "
+            f"{100 * d['ci_low']:+.3f} .. {100 * d['ci_high']:+.3f})")
 
 
 def missing_packages(args: argparse.Namespace) -> str | None:
@@ -154,7 +169,48 @@ def missing_packages(args: argparse.Namespace) -> str | None:
         problem = need(what, "torch")
         if problem:
             return problem
+    if args.boxes == "detector" and not installed("tflite_runtime"):
+        problem = need("--detector (the bundled face detector, a .tflite)", "ai_edge_litert")
+        if problem:
+            return problem
     return need("--plot", "matplotlib") if args.plot else None
+
+
+def refused(args: argparse.Namespace) -> str | None:
+    """One line when options exclude each other or a number is out of range, else None."""
+    if not 0 <= args.shrink < 1:
+        return f"--shrink must be in [0, 1), got {args.shrink}"
+    if args.boxes != "detector":
+        return None
+    if args.min_iou > 1:
+        return f"--min-iou must be at most 1, got {args.min_iou}"
+    for flag, given in (("--boxes-file", args.boxes_file), ("--shrink", args.shrink),
+                        ("--sweep-bbs", args.sweep_bbs)):
+        if given:
+            return (f"--detector crops with the detector's boxes: {flag} (for the landmarks' "
+                    "boxes) does not go with it")
+    return None
+
+
+def detector_report(model: str, res: dict, samples: list, matches, args, scheme: str) -> dict:
+    """--detector, one model: beside its end-to-end result `res` (the faces found), the
+    box-from-landmarks result on the same faces, the paired difference of the two and the
+    matching (rule, IoUs); printed, and returned to add to the JSON."""
+    from ..evaluate import MATCH_RULE, evaluate, predict
+    from ..metrics import paired_difference
+
+    scored = [s for s, f in zip(samples, matches.found, strict=True) if f]
+    ref, _ = predict(model, scored, beyond_box=not args.no_bbs, tau=args.tau, sigma=args.sigma,
+                     progress=sys.stderr.isatty(), refine=args.refine, subpixel=args.subpixel)
+    boxed = evaluate(ref, scored, scheme, args.threshold)
+    diff = paired_difference(res["per_image_ion"], boxed["per_image_ion"])
+    print(f"  box from landmarks, same {len(scored)} faces: "
+          f"{format_summary(boxed, args.threshold)}")
+    print(f"  end to end - box from landmarks: {format_difference(diff)}")
+    return {"landmark_boxes": boxed, "end_to_end_minus_landmark_boxes": diff,
+            "matching": {"rule": MATCH_RULE, "min_iou": args.min_iou, "annotated": len(samples),
+                         "found": len(scored),
+                         "iou": {s.name: v for s, v in zip(samples, matches.iou, strict=True)}}}
 
 
 @one_line_errors("gv-eval")
@@ -166,10 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gv-eval: error: {problem}", file=sys.stderr)
         return 2
     from ..data.readers import read_300w, read_name_list
-    from ..evaluate import evaluate, predict
+    from ..evaluate import evaluate, match_detections, predict
 
-    if not 0 <= args.shrink < 1:
-        print(f"gv-eval: --shrink must be in [0, 1), got {args.shrink}", file=sys.stderr)
+    problem = refused(args)
+    if problem:
+        print(f"gv-eval: {problem}", file=sys.stderr)
         return 2
     problem = prepare_outputs({"--json": args.json, "--plot": args.plot})
     if problem:
@@ -188,9 +245,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gv-eval: no annotated faces in {args.data} ({summary})", file=sys.stderr)
         return 2
     if args.boxes_file:
-        if args.boxes == "detector":
-            print("gv-eval: --boxes-file and --boxes detector exclude each other", file=sys.stderr)
-            return 2
         from ..data.boxes import read_boxes, with_boxes
 
         try:
@@ -205,24 +259,25 @@ def main(argv: list[str] | None = None) -> int:
         return sweep(args, samples, scheme)
     results, curves = {}, {}
     boxes_label = str(args.boxes_file) if args.boxes_file else args.boxes
+    matches = None
+    if args.boxes == "detector":  # once for every model: the detector does not depend on it
+        matches = match_detections(samples, args.min_iou)
+        if not matches.found.any():
+            print(f"gv-eval: the detector found none of the {len(samples)} faces (IoU >= "
+                  f"{args.min_iou:g} with the landmarks' box)", file=sys.stderr)
+            return 1
+    found = np.ones(len(samples), bool) if matches is None else matches.found
+    scored = [s for s, f in zip(samples, found, strict=True) if f]
+    missed = [s.name for s, f in zip(samples, found, strict=True) if not f]
     for model in args.model:
         try:
             pred, config = predict(model, samples, shrink=args.shrink,
                                    beyond_box=not args.no_bbs, tau=args.tau, sigma=args.sigma,
                                    progress=sys.stderr.isatty(), boxes=args.boxes,
-                                   refine=args.refine, subpixel=args.subpixel)
+                                   refine=args.refine, subpixel=args.subpixel, matches=matches)
         except (FileNotFoundError, ValueError) as e:
             print(f"gv-eval: {e}", file=sys.stderr)
             return 2
-        # Only a detector miss leaves NaN rows; other predictions are scored as they are.
-        found = (~np.isnan(pred).any(axis=(1, 2)) if args.boxes == "detector"
-                 else np.ones(len(samples), bool))
-        missed = [s.name for s, f in zip(samples, found, strict=True) if not f]
-        if not found.any():
-            print(f"gv-eval: {model}: the detector found none of the {len(samples)} faces",
-                  file=sys.stderr)
-            return 1
-        scored = [s for s, f in zip(samples, found, strict=True) if f]
         res = evaluate(pred[found], scored, scheme, args.threshold)
         res.update(model=str(model), data=str(args.data), shrink=args.shrink,
                    boxes=boxes_label,
@@ -235,13 +290,16 @@ def main(argv: list[str] | None = None) -> int:
                    names=[s.name for s in scored])
         results[str(model)] = res
         curves[str(model)] = np.asarray(res["per_image_ion"])
-        print(f"{model}: n={res['n']} {format_summary(res, args.threshold)}  (shrink "
+        print(f"{model}: {'end to end, ' if matches else ''}n={res['n']} "
+              f"{format_summary(res, args.threshold)}  (shrink "
               f"{args.shrink:g}, BBS "
               f"{'off' if args.no_bbs else 'on'}, {args.subpixel}, boxes {boxes_label}"
               f"{', refined' if args.refine else ''})")
-        if missed:
-            print(f"  the detector missed {len(missed)} of {len(samples)} faces (not scored): "
-                  f"{', '.join(missed[:10])}{' ...' if len(missed) > 10 else ''}")
+        if matches is not None:
+            res.update(detector_report(model, res, samples, matches, args, scheme))
+            print(f"  the detector missed {len(missed)} of {len(samples)} faces (not scored)"
+                  f"{': ' if missed else ''}{', '.join(missed[:20])}"
+                  f"{' ... (all in --json)' if len(missed) > 20 else ''}")
     comparison = compare_first(results)
     if args.json:
         out = (next(iter(results.values())) if len(results) == 1
