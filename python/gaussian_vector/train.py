@@ -168,50 +168,69 @@ def _to(batch: dict, device) -> dict:
             for k, v in batch.items()}
 
 
-def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sample],
-          val_samples: list[Sample], out_dir: str | Path, *, resume: bool = True,
-          init_from: str | Path | None = None, pretrained: str | Path | None = None) -> dict:
-    """Train into `out_dir` (last.pt every epoch, best.pt on best val ION, log.jsonl);
-    resumes from `out_dir/last.pt` when it exists and `resume` is set. `init_from` starts a new
-    run from another checkpoint's weights (fresh optimiser and schedule: a fine-tune or a warm
-    restart); `pretrained` starts the backbone from Google's ImageNet MobileNetV3-Small .tflite
-    (models/pretrained.py), the FPN decoder and head fresh. Returns the best metrics."""
-    from .models import build_model
-
+def _device(cfg: TrainConfig) -> torch.device:
+    """The device the recipe asks for (cuda when available by default); ValueError when this
+    torch build cannot use it."""
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {cfg.device!r}: this torch build has no usable CUDA device "
                          "(use --device cpu)")
+    return device
+
+
+def _check_start(train_samples: list[Sample], val_samples: list[Sample], out: Path,
+                 resume: bool, init_from: str | Path | None,
+                 pretrained: str | Path | None) -> None:
+    """Refuse a run that cannot start, before any work: no faces, or starting weights that
+    contradict each other or the run already in `out`."""
     if not train_samples:
         raise ValueError("no training faces: check the data folder (and --limit)")
     if not val_samples:
         raise ValueError("no validation faces: the validation names are not in the data folder")
-    if init_from is not None and resume and (Path(out_dir) / "last.pt").is_file():
-        raise ValueError(f"--init-from {init_from}: {out_dir} already holds a run (last.pt), which "
+    if init_from is not None and resume and (out / "last.pt").is_file():
+        raise ValueError(f"--init-from {init_from}: {out} already holds a run (last.pt), which "
                          "would resume and ignore it; give a new --out, or --no-resume to start "
                          "over there from the given weights")
     if pretrained is not None and init_from is not None:
         raise ValueError("--pretrained and --init-from both set the starting weights: give one")
-    workers = default_workers(device.type) if cfg.workers is None else cfg.workers
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed input size: pick the fastest conv once
-    seed_everything(cfg.seed)
-    model = build_model(model_config).to(device).to(memory_format=torch.channels_last)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    train_ds = LandmarkDataset(train_samples, model_config, cfg.augment, seed=cfg.seed)
-    val_ds = LandmarkDataset(val_samples, model_config)
-    steps_per_epoch = math.ceil(len(train_ds) / cfg.batch_size)
-    if cfg.max_steps_per_epoch:
-        steps_per_epoch = min(steps_per_epoch, cfg.max_steps_per_epoch)
-    total = steps_per_epoch * cfg.epochs
-    warmup = int(cfg.warmup_epochs * steps_per_epoch)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: lr_factor(s, total, warmup, cfg.min_lr / cfg.lr))
-    start_epoch, best, wall = 0, None, 0.0
-    last = out / "last.pt"
+
+
+@dataclass
+class _Run:
+    """What one training run works on: the model, its optimiser and schedule, the datasets."""
+
+    model: torch.nn.Module
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    train_ds: LandmarkDataset
+    val_ds: LandmarkDataset
+    steps_per_epoch: int
+
+    @classmethod
+    def build(cls, model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sample],
+              val_samples: list[Sample], device: torch.device) -> _Run:
+        """A fresh model (drawn after `seed_everything`), Adam, the datasets, warm-up + cosine."""
+        from .models import build_model
+
+        model = build_model(model_config).to(device).to(memory_format=torch.channels_last)
+        opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        train_ds = LandmarkDataset(train_samples, model_config, cfg.augment, seed=cfg.seed)
+        val_ds = LandmarkDataset(val_samples, model_config)
+        steps = math.ceil(len(train_ds) / cfg.batch_size)
+        if cfg.max_steps_per_epoch:
+            steps = min(steps, cfg.max_steps_per_epoch)
+        total = steps * cfg.epochs
+        warmup = int(cfg.warmup_epochs * steps)
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: lr_factor(s, total, warmup, cfg.min_lr / cfg.lr))
+        return cls(model, opt, sched, train_ds, val_ds, steps)
+
+
+def _start_from(run: _Run, model_config: ModelConfig, last: Path, resume: bool,
+                init_from: str | Path | None, pretrained: str | Path | None,
+                train_samples: list[Sample]) -> tuple[int, dict | None, float]:
+    """Load the starting weights: a resumed run's whole state, another checkpoint's weights, or
+    the ImageNet backbone. Returns (first epoch to run, best record so far, wall seconds)."""
     resuming = resume and last.is_file()
     if init_from is not None and not resuming:
         payload = checkpoint.load_raw(checkpoint.resolve(init_from))
@@ -220,85 +239,131 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
         if replace(src, bpm_edges=model_config.bpm_edges) != model_config:
             raise ValueError(f"--init-from {init_from} has another model config "
                              f"({payload['config']}); it must match the run's")
-        model.load_state_dict(payload["state_dict"])
+        run.model.load_state_dict(payload["state_dict"])
         log.info("initialised from %s (its epoch %s)", init_from, payload.get("epoch"))
     if pretrained is not None and not resuming:
-        init_pretrained(model, model_config, pretrained, train_samples)
-    if resuming:
-        payload = checkpoint.load_raw(last)
-        if ModelConfig.from_dict(payload["config"]) != model_config:
-            raise ValueError(f"{last} was trained with another model config; use a new out dir")
-        model.load_state_dict(payload["state_dict"])
-        ts = payload["train_state"]
-        opt.load_state_dict(ts["optimizer"])
-        sched.load_state_dict(ts["scheduler"])
-        start_epoch, best, wall = payload["epoch"], ts.get("best"), ts.get("wall_s", 0.0)
-        log.info("resumed from %s at epoch %d", last, start_epoch)
+        init_pretrained(run.model, model_config, pretrained, train_samples)
+    if not resuming:
+        return 0, None, 0.0
+    payload = checkpoint.load_raw(last)
+    if ModelConfig.from_dict(payload["config"]) != model_config:
+        raise ValueError(f"{last} was trained with another model config; use a new out dir")
+    run.model.load_state_dict(payload["state_dict"])
+    ts = payload["train_state"]
+    run.opt.load_state_dict(ts["optimizer"])
+    run.sched.load_state_dict(ts["scheduler"])
+    log.info("resumed from %s at epoch %d", last, payload["epoch"])
+    return payload["epoch"], ts.get("best"), ts.get("wall_s", 0.0)
+
+
+def _train_epoch(run: _Run, model_config: ModelConfig, cfg: TrainConfig, epoch: int,
+                 workers: int, device: torch.device, generator: torch.Generator) -> list[float]:
+    """One epoch of at most `run.steps_per_epoch` optimiser steps; the loss of each step."""
+    run.train_ds.set_epoch(epoch)
+    generator.manual_seed(cfg.seed * 1000 + epoch)
+    loader = DataLoader(run.train_ds, batch_size=cfg.batch_size, shuffle=True,
+                        generator=generator, num_workers=workers,
+                        pin_memory=device.type == "cuda",
+                        drop_last=len(run.train_ds) > cfg.batch_size)
+    run.model.train()
+    it = loader
+    if cfg.progress:
+        from tqdm import tqdm
+
+        it = tqdm(loader, total=min(len(loader), run.steps_per_epoch),
+                  desc=f"{model_config.head} {epoch + 1}/{cfg.epochs}", unit="batch",
+                  leave=False)
+    losses = []
+    for step, batch in enumerate(it):
+        if step >= run.steps_per_epoch:
+            break
+        batch = _to(batch, device)
+        img = batch["image"].contiguous(memory_format=torch.channels_last)
+        loss = loss_fn(run.model(img), batch, model_config, cfg.awing_weight)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}")
+        run.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        run.opt.step()
+        run.sched.step()
+        losses.append(loss.item())
+        if cfg.progress:
+            it.set_postfix(loss=f"{np.mean(losses[-20:]):.5f}")
+    return losses
+
+
+def _save_epoch(run: _Run, model_config: ModelConfig, cfg: TrainConfig, out: Path, rec: dict,
+                best: dict | None, wall: float) -> dict:
+    """Append the epoch's record to log.jsonl and write its checkpoints: best.pt when the
+    validation ION improved, last.pt (with the state a resume needs) always. The best record."""
+    improved = best is None or rec["nme_ion"] < best["nme_ion"]
+    if improved:
+        best = rec
+    with open(out / "log.jsonl", "a") as f:
+        f.write(json.dumps(rec) + "\n")
+    log.info("epoch %d: loss %.5f val %s (%.0f s)", rec["epoch"], rec["train_loss"],
+             format_summary(rec), rec["epoch_s"])
+    metrics_ = {k: v for k, v in rec.items() if k != "lr"}
+    if improved:
+        checkpoint.save(out / "best.pt", run.model, model_config, epoch=rec["epoch"],
+                        metrics=metrics_)
+    checkpoint.save(out / "last.pt", run.model, model_config, epoch=rec["epoch"],
+                    metrics=metrics_,
+                    train_state={"optimizer": run.opt.state_dict(),
+                                 "scheduler": run.sched.state_dict(), "best": best,
+                                 "wall_s": wall, "train_config": asdict(cfg)})
+    return best
+
+
+def _write_train_config(out: Path, model_config: ModelConfig, cfg: TrainConfig, run: _Run,
+                        init_from: str | Path | None, pretrained: str | Path | None) -> None:
+    """train_config.json: the model, the recipe, the split sizes and the starting weights."""
     (out / "train_config.json").write_text(json.dumps(
-        {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(train_ds),
-         "n_val": len(val_ds), "init_from": None if init_from is None else str(init_from),
+        {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(run.train_ds),
+         "n_val": len(run.val_ds), "init_from": None if init_from is None else str(init_from),
          "pretrained": None if pretrained is None else str(pretrained)},
         indent=1, default=str))
+
+
+def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sample],
+          val_samples: list[Sample], out_dir: str | Path, *, resume: bool = True,
+          init_from: str | Path | None = None, pretrained: str | Path | None = None) -> dict:
+    """Train into `out_dir` (last.pt every epoch, best.pt on best val ION, log.jsonl);
+    resumes from `out_dir/last.pt` when it exists and `resume` is set. `init_from` starts a new
+    run from another checkpoint's weights (fresh optimiser and schedule: a fine-tune or a warm
+    restart); `pretrained` starts the backbone from Google's ImageNet MobileNetV3-Small .tflite
+    (models/pretrained.py), the FPN decoder and head fresh. Returns the best metrics."""
+    device = _device(cfg)
+    out = Path(out_dir)
+    _check_start(train_samples, val_samples, out, resume, init_from, pretrained)
+    workers = default_workers(device.type) if cfg.workers is None else cfg.workers
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads or os.cpu_count() or 1)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input size: pick the fastest conv once
+    seed_everything(cfg.seed)
+    run = _Run.build(model_config, cfg, train_samples, val_samples, device)
+    start_epoch, best, wall = _start_from(run, model_config, out / "last.pt", resume,
+                                          init_from, pretrained, train_samples)
+    _write_train_config(out, model_config, cfg, run, init_from, pretrained)
     if workers:
         import cv2
 
         # OpenCV's thread pool does not survive fork (workers hang on its lock): the workers are
         # the parallelism, so switch it off before they start
         cv2.setNumThreads(0)
-        train_ds.preload(cfg.progress)  # before the workers fork, so they share the pixels
+        run.train_ds.preload(cfg.progress)  # before the workers fork, so they share the pixels
     g = torch.Generator()
     for epoch in range(start_epoch, cfg.epochs):
         t0 = time.time()
-        train_ds.set_epoch(epoch)
-        g.manual_seed(cfg.seed * 1000 + epoch)
-        loader = DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True, generator=g,
-                            num_workers=workers, pin_memory=device.type == "cuda",
-                            drop_last=len(train_ds) > cfg.batch_size)
-        model.train()
-        it = loader
-        if cfg.progress:
-            from tqdm import tqdm
-
-            it = tqdm(loader, total=min(len(loader), steps_per_epoch),
-                      desc=f"{model_config.head} {epoch + 1}/{cfg.epochs}", unit="batch",
-                      leave=False)
-        losses = []
-        for step, batch in enumerate(it):
-            if step >= steps_per_epoch:
-                break
-            batch = _to(batch, device)
-            img = batch["image"].contiguous(memory_format=torch.channels_last)
-            loss = loss_fn(model(img), batch, model_config, cfg.awing_weight)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} at epoch {epoch + 1}")
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            losses.append(loss.item())
-            if cfg.progress:
-                it.set_postfix(loss=f"{np.mean(losses[-20:]):.5f}")
+        losses = _train_epoch(run, model_config, cfg, epoch, workers, device, g)
         train_time = time.time() - t0
-        val = validate(model, model_config, val_ds, device)
+        val = validate(run.model, model_config, run.val_ds, device)
         wall += time.time() - t0
-        rec = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)), "lr":
-               opt.param_groups[0]["lr"], "epoch_s": round(time.time() - t0, 1),
+        rec = {"epoch": epoch + 1, "train_loss": float(np.mean(losses)),
+               "lr": run.opt.param_groups[0]["lr"], "epoch_s": round(time.time() - t0, 1),
                "train_s": round(train_time, 1), "wall_s": round(wall, 1), **val}
-        improved = best is None or val["nme_ion"] < best["nme_ion"]
-        if improved:
-            best = rec
-        with open(out / "log.jsonl", "a") as f:
-            f.write(json.dumps(rec) + "\n")
-        log.info("epoch %d: loss %.5f val %s (%.0f s)", epoch + 1, rec["train_loss"],
-                 format_summary(val), rec["epoch_s"])
-        metrics_ = {k: v for k, v in rec.items() if k != "lr"}
-        if improved:
-            checkpoint.save(out / "best.pt", model, model_config, epoch=epoch + 1,
-                            metrics=metrics_)
-        checkpoint.save(last, model, model_config, epoch=epoch + 1, metrics=metrics_,
-                        train_state={"optimizer": opt.state_dict(),
-                                     "scheduler": sched.state_dict(), "best": best,
-                                     "wall_s": wall, "train_config": asdict(cfg)})
+        best = _save_epoch(run, model_config, cfg, out, rec, best, wall)
     return best or {}
 
 

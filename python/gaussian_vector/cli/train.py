@@ -7,9 +7,15 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import PADDINGS
 from .extras import need, one_line_errors
+
+if TYPE_CHECKING:  # torch-free at import: every --help works without torch
+    from ..config import ModelConfig
+    from ..data.readers import Sample
+    from ..train import TrainConfig
 
 
 def default_data_root() -> Path:
@@ -131,32 +137,105 @@ def pretrained_inputs(args: argparse.Namespace) -> dict:
     return {"padding": args.padding or "tf", "mean": TF_MEAN, "std": TF_STD}
 
 
+def convergence_plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """--plot-convergence: the runs' validation curves into one PNG (no training)."""
+    from .outputs import prepare_outputs
+
+    try:
+        runs = dict(r.split("=", 1) for r in args.runs)
+    except ValueError:
+        parser.error("--runs takes LABEL=DIR pairs")
+    if not runs:
+        parser.error("--plot-convergence needs --runs LABEL=DIR ...")
+    missing = [d for d in runs.values() if not (Path(d) / "log.jsonl").is_file()]
+    if missing:
+        parser.error(f"no log.jsonl in {missing}")
+    problem = (prepare_outputs({"--plot-convergence": args.plot_convergence})
+               or need("--plot-convergence", "matplotlib"))
+    if problem:
+        parser.error(problem)
+    try:
+        plot_convergence(runs, args.plot_convergence)
+    except ValueError as e:
+        parser.error(str(e))
+    return 0
+
+
+def recipe(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
+    """(ModelConfig, TrainConfig) from the options; ValueError naming a field that is wrong."""
+    from ..config import ModelConfig
+    from ..data.augment import NO_AUGMENT, AugmentConfig
+    from ..train import TrainConfig
+
+    mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
+                     input_size=args.input_size, bpm_edges=args.bpm_edges,
+                     **pretrained_inputs(args))
+    tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                     min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
+                     weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
+                     workers=args.workers,
+                     awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
+                     else AugmentConfig(shift=args.shift, flip_shift=args.flip_shift),
+                     device=args.device,
+                     max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
+    return mc, tc
+
+
+def pretrained_problem(path: Path, arch: str, width_mult: float) -> str | None:
+    """One line when --pretrained cannot be read or does not fit the architecture, found
+    before the data is read (not a traceback after it); None when it is fine."""
+    from ..models.pretrained import check_file
+
+    problem = need("--pretrained (reading a .tflite)", "ai_edge_litert")
+    if problem:
+        return problem
+    try:
+        check_file(path, arch, width_mult)
+    except (FileNotFoundError, ValueError) as e:
+        return f"--pretrained: {e}"
+    return None
+
+
+def training_faces(args: argparse.Namespace, data: Path) -> tuple[list[Sample], list[Sample]]:
+    """(training faces, validation faces) of the project split under `data`, with the boxes of
+    --boxes-file and at most --limit training faces; ValueError or FileNotFoundError with the
+    line to print."""
+    from ..train import split_300w
+
+    try:
+        train_s, val_s, summary = split_300w(data, youtube=args.youtube)
+    except (FileNotFoundError, ValueError) as e:  # e.g. no helen/val.txt, no afw folder
+        raise ValueError(f"{e} (the 300-W layout: docs/training.md)") from None
+    logging.info("data: %s (%d train, %d val)", summary, len(train_s), len(val_s))
+    if args.boxes_file:
+        from ..data.boxes import read_boxes, with_boxes
+
+        boxes = read_boxes(args.boxes_file)
+        train_s, n_train = with_boxes(train_s, boxes)
+        val_s, n_val = with_boxes(val_s, boxes)
+        logging.info("boxes from %s: %d faces without one use their landmarks' box",
+                     args.boxes_file, n_train + n_val)
+    if args.limit:
+        train_s = train_s[: args.limit]
+    return train_s, val_s
+
+
+def refused(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """parser.error (which exits) for a number out of range or options that exclude each
+    other."""
+    if args.limit < 0:
+        parser.error(f"--limit must be 0 (all faces) or more, got {args.limit}")
+    if args.pretrained and args.init_from:
+        parser.error("--pretrained and --init-from both set the starting weights: give one")
+
+
 @one_line_errors("gv-train", interrupted=": the same command again resumes from last.pt, the "
                  "end of the last finished epoch")
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .outputs import prepare_outputs
-
     if args.plot_convergence:
-        try:
-            runs = dict(r.split("=", 1) for r in args.runs)
-        except ValueError:
-            parser.error("--runs takes LABEL=DIR pairs")
-        if not runs:
-            parser.error("--plot-convergence needs --runs LABEL=DIR ...")
-        missing = [d for d in runs.values() if not (Path(d) / "log.jsonl").is_file()]
-        if missing:
-            parser.error(f"no log.jsonl in {missing}")
-        problem = (prepare_outputs({"--plot-convergence": args.plot_convergence})
-                   or need("--plot-convergence", "matplotlib"))
-        if problem:
-            parser.error(problem)
-        try:
-            plot_convergence(runs, args.plot_convergence)
-        except ValueError as e:
-            parser.error(str(e))
-        return 0
+        return convergence_plot(parser, args)
     if args.out is None:
         parser.error("--out is required")
     problem = need("training", "torch")
@@ -164,70 +243,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gv-train: error: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    from ..config import ModelConfig
-    from ..data.augment import NO_AUGMENT, AugmentConfig
-    from ..train import TrainConfig, split_300w, train
-
-    if args.limit < 0:
-        parser.error(f"--limit must be 0 (all faces) or more, got {args.limit}")
-    if args.pretrained and args.init_from:
-        parser.error("--pretrained and --init-from both set the starting weights: give one")
+    refused(parser, args)
     try:  # the recipe first: a typo is reported before the data is read
-        mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
-                         input_size=args.input_size, bpm_edges=args.bpm_edges,
-                         **pretrained_inputs(args))
-        tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                         min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
-                         weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
-                         workers=args.workers,
-                         awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
-                         else AugmentConfig(shift=args.shift, flip_shift=args.flip_shift),
-                         device=args.device,
-                         max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
+        mc, tc = recipe(args)
     except ValueError as e:
         print(f"gv-train: {e}", file=sys.stderr)
         return 2
-    if args.pretrained:
-        from ..models.pretrained import check_file
-
-        problem = need("--pretrained (reading a .tflite)", "ai_edge_litert")
-        if problem:
-            print(f"gv-train: {problem}", file=sys.stderr)
-            return 2
-        try:  # before the data is read: a wrong file is one line, not a traceback after it
-            check_file(args.pretrained, mc.arch, mc.width_mult)
-        except (FileNotFoundError, ValueError) as e:
-            print(f"gv-train: --pretrained: {e}", file=sys.stderr)
-            return 2
+    problem = args.pretrained and pretrained_problem(args.pretrained, mc.arch, mc.width_mult)
     data = args.data or default_data_root()
-    if not (data / "300w").is_dir():
-        print(f"gv-train: no 300w folder under {data} (set --data or GV_DATA)", file=sys.stderr)
-        return 2
-    problem = prepare_outputs(folders={"--out": args.out})
+    if not problem and not (data / "300w").is_dir():
+        problem = f"no 300w folder under {data} (set --data or GV_DATA)"
+    if not problem:
+        from .outputs import prepare_outputs
+
+        problem = prepare_outputs(folders={"--out": args.out})
     if problem:
         print(f"gv-train: {problem}", file=sys.stderr)
         return 2
-    try:
-        train_s, val_s, summary = split_300w(data, youtube=args.youtube)
-    except (FileNotFoundError, ValueError) as e:  # e.g. no helen/val.txt, no afw folder
-        print(f"gv-train: {e} (the 300-W layout: docs/training.md)", file=sys.stderr)
-        return 2
-    logging.info("data: %s (%d train, %d val)", summary, len(train_s), len(val_s))
-    if args.boxes_file:
-        from ..data.boxes import read_boxes, with_boxes
+    from ..train import train
 
-        try:
-            boxes = read_boxes(args.boxes_file)
-        except (FileNotFoundError, ValueError) as e:
-            print(f"gv-train: {e}", file=sys.stderr)
-            return 2
-        train_s, n_train = with_boxes(train_s, boxes)
-        val_s, n_val = with_boxes(val_s, boxes)
-        logging.info("boxes from %s: %d faces without one use their landmarks' box",
-                     args.boxes_file, n_train + n_val)
-    if args.limit:
-        train_s = train_s[: args.limit]
     try:
+        train_s, val_s = training_faces(args, data)
         best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume,
                      init_from=args.init_from, pretrained=args.pretrained)
     except (FileNotFoundError, ValueError) as e:  # e.g. --init-from of another model config
