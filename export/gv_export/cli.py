@@ -9,9 +9,9 @@ import json
 import os
 import sys
 
-from gaussian_vector.cli.argtypes import int_at_least, nonnegative_float
-from gaussian_vector.cli.extras import need
-from gaussian_vector.cli.outputs import prepare_outputs
+from gaussian_vector.console.argtypes import int_at_least, nonnegative_float
+from gaussian_vector.console.extras import need
+from gaussian_vector.console.outputs import prepare_outputs
 
 from .errors import ExportError
 
@@ -55,7 +55,7 @@ def parser() -> argparse.ArgumentParser:
                    "short for --graph bpm=...")
     p.add_argument("--allow-cpu-ops", action="store_true", help="CPU-target .tflite: write it "
                    "even when some ops fall outside XNNPACK (they are refused by default)")
-    gate = ("3% with --calib, 10% on the packaged samples" if INT8_MAX_NME_INCREASE is None
+    gate = ("3%% with --calib, 10%% on the packaged samples" if INT8_MAX_NME_INCREASE is None
             else f"{INT8_MAX_NME_INCREASE} with --calib, {SAMPLES_MAX_NME_INCREASE} on the "
             "packaged samples' views")
     p.add_argument("--max-nme-increase", type=nonnegative_float, default=None,
