@@ -64,7 +64,7 @@ def test_a_command_that_needs_torch_names_the_extra_in_one_line(command, argv, i
 
 
 def test_an_unforeseen_missing_package_is_one_line_and_other_errors_pass(capsys):
-    from gaussian_vector.cli.extras import one_line_errors
+    from gaussian_vector.console.extras import one_line_errors
 
     def missing(name: str):
         @one_line_errors("gv-x")
@@ -89,7 +89,7 @@ def test_the_shipped_exports_are_evaluated_without_torch(tmp_path):
 
 
 def test_ctrl_c_in_any_command_is_one_line_and_status_130(capsys):
-    from gaussian_vector.cli.extras import one_line_errors
+    from gaussian_vector.console.extras import one_line_errors
 
     @one_line_errors("gv-x", interrupted=": what was kept")
     def main(argv=None) -> int:

@@ -19,6 +19,7 @@ PACKAGES = {
 TORCH_PART = ("bpm", "models", "data.dataset", "checkpoint", "train", "evaluate")
 RUNTIME = ("runtime", "detector")
 COMMANDS = ("cli",)
+CONSOLE = ("console",)  # what the commands of every package share (argtypes, outputs, extras)
 NATIVE = ("native", "_native")  # the Python face of the C++ decoder, and the compiled module
 
 
@@ -66,6 +67,8 @@ def floor(name: str) -> str:
     rest = name.removeprefix("gaussian_vector").lstrip(".")
     if within(rest, COMMANDS):
         return "commands"
+    if within(rest, CONSOLE):
+        return "console"
     if within(rest, RUNTIME):
         return "runtime"
     if within(rest, TORCH_PART):
@@ -80,11 +83,12 @@ MAY_IMPORT = {
     "package": set(),
     "native": {"package", "numpy part"},
     "numpy part": {"package"},
+    "console": {"package", "numpy part"},
     "torch part": {"package", "numpy part", "runtime"},  # evaluate: exported files, lazily
     "runtime": {"package", "numpy part", "native"},
-    "export": {"package", "numpy part", "torch part", "runtime", "commands"},
-    "bench": {"package", "numpy part", "torch part", "runtime", "native", "export", "commands"},
-    "commands": {"package", "numpy part", "torch part", "runtime", "native"},
+    "export": {"package", "numpy part", "torch part", "runtime", "console"},
+    "bench": {"package", "numpy part", "torch part", "runtime", "native", "export", "console"},
+    "commands": {"package", "numpy part", "torch part", "runtime", "native", "console"},
 }
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gaussian_vector.cli.outputs import prepare_outputs
+from gaussian_vector.console.outputs import prepare_outputs
 
 SAMPLES = Path(__file__).resolve().parents[1] / "python/gaussian_vector/samples"
 

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from gaussian_vector.cli.outputs import prepare_outputs
+from gaussian_vector.console.outputs import prepare_outputs
 
 from .pipeline import time_forwards
 

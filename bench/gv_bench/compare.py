@@ -17,8 +17,8 @@ from functools import partial
 from pathlib import Path
 
 from gaussian_vector import checkpoint
-from gaussian_vector.cli.extras import need, one_line_errors
-from gaussian_vector.cli.outputs import prepare_outputs
+from gaussian_vector.console.extras import need, one_line_errors
+from gaussian_vector.console.outputs import prepare_outputs
 from gaussian_vector.runtime.decoding import DecodeParams, decode_heatmap_output, decode_packed
 
 from . import report

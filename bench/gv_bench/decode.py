@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gaussian_vector.cli.outputs import prepare_outputs
+from gaussian_vector.console.outputs import prepare_outputs
 
 K, W, H = 68, 64, 64
 BATCH = 64

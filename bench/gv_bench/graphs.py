@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from gaussian_vector.cli.outputs import prepare_outputs
+from gaussian_vector.console.outputs import prepare_outputs
 
 from .pipeline import time_forwards
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..console.argtypes import positive_float
+from ..console.extras import installed, need, one_line_errors
+from ..console.outputs import prepare_outputs
 from ..decode import SUBPIXEL_MODES
 from ..evaluate import MIN_IOU
 from ..metrics import format_summary
-from .argtypes import positive_float
-from .extras import installed, need, one_line_errors
-from .outputs import prepare_outputs
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..console.argtypes import int_at_least, nonnegative_float
+from ..console.extras import one_line_errors
+from ..console.outputs import prepare_outputs
 from ..decode import SUBPIXEL_MODES
 from ..runtime import DelegateSpec, Landmarker, NoFaceError, RuntimeFailure
-from .argtypes import int_at_least, nonnegative_float
-from .extras import one_line_errors
-from .outputs import prepare_outputs
 from .results import STDOUT, ResultWriter, face_summary
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import PADDINGS
-from .extras import need, one_line_errors
+from ..console.extras import need, one_line_errors
 
 if TYPE_CHECKING:  # torch-free at import: every --help works without torch
     from ..config import ModelConfig
@@ -139,7 +139,7 @@ def pretrained_inputs(args: argparse.Namespace) -> dict:
 
 def convergence_plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """--plot-convergence: the runs' validation curves into one PNG (no training)."""
-    from .outputs import prepare_outputs
+    from ..console.outputs import prepare_outputs
 
     try:
         runs = dict(r.split("=", 1) for r in args.runs)
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     if not problem and not (data / "300w").is_dir():
         problem = f"no 300w folder under {data} (set --data or GV_DATA)"
     if not problem:
-        from .outputs import prepare_outputs
+        from ..console.outputs import prepare_outputs
 
         problem = prepare_outputs(folders={"--out": args.out})
     if problem:
