@@ -278,3 +278,32 @@ def test_gv_train_pretrained_runs_a_few_steps(tflite, data_root, tmp_path, head:
     assert cfg["model"]["mean"] == pytest.approx([128 / 255] * 3)
     assert cfg["model"]["std"] == pytest.approx([127 / 255] * 3)
     assert (out / "best.pt").is_file()
+
+
+def test_the_npz_form_holds_the_same_convolutions(tflite, tmp_path) -> None:
+    """A machine without ai-edge-litert (a lent GPU) takes the converted .npz instead."""
+    from gaussian_vector.models.pretrained import (
+        PretrainedError,
+        load_backbone,
+        read_convs,
+        save_convs,
+    )
+
+    convs = read_convs(tflite)
+    npz = save_convs(convs, tmp_path / "backbone.npz")
+    again = read_convs(npz)
+    assert [(c.name, c.depthwise, c.stride, c.same) for c in again] == \
+        [(c.name, c.depthwise, c.stride, c.same) for c in convs]
+    for a, b in zip(again, convs, strict=True):
+        np.testing.assert_array_equal(a.weight, b.weight)
+        np.testing.assert_array_equal(a.bias, b.bias)
+    cfg = ModelConfig(input_size=64, padding="tf")
+    from_tflite, from_npz = build_model(cfg), build_model(cfg)
+    load_backbone(from_tflite.backbone, tflite)
+    load_backbone(from_npz.backbone, npz)
+    for (k, v), (_, w) in zip(from_tflite.backbone.state_dict().items(),
+                              from_npz.backbone.state_dict().items(), strict=True):
+        assert torch.equal(v, w), k
+    (tmp_path / "junk.npz").write_bytes(b"PK not really")
+    with pytest.raises(PretrainedError, match="not a converted backbone"):
+        read_convs(tmp_path / "junk.npz")

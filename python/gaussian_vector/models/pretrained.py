@@ -94,12 +94,43 @@ def _dequantise(model, tensor, what: str) -> np.ndarray:
     return values.astype(np.float32)
 
 
+def save_convs(convs: list[TFConv], path: str | Path) -> Path:
+    """The dequantised convolutions as one .npz (numpy only to read back): `--pretrained` takes
+    it where ai-edge-litert is not installed, e.g. on a lent GPU machine."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, c in enumerate(convs):
+        arrays[f"{i}.weight"], arrays[f"{i}.bias"] = c.weight, c.bias
+        arrays[f"{i}.meta"] = np.array([c.name, int(c.depthwise), c.stride, int(c.same)])
+    np.savez(path, **arrays)
+    return Path(path)
+
+
+def _read_npz(p: Path) -> list[TFConv]:
+    """What `save_convs` wrote, or PretrainedError."""
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            n = len([k for k in z.files if k.endswith(".meta")])
+            out = []
+            for i in range(n):
+                name, dw, stride, same = z[f"{i}.meta"]
+                out.append(TFConv(str(name), dw == "1", int(stride), same == "1",
+                                  z[f"{i}.weight"].astype(np.float32),
+                                  z[f"{i}.bias"].astype(np.float32)))
+    except (OSError, ValueError, KeyError) as e:
+        raise PretrainedError(f"{p} is not a converted backbone .npz ({type(e).__name__}); "
+                              f"expected {EXPECTED} or its .npz from save_convs") from None
+    return out
+
+
 def read_convs(path: str | Path) -> list[TFConv]:
-    """Every CONV_2D and DEPTHWISE_CONV_2D of a .tflite, in graph order, dequantised into
-    PyTorch's layout. FileNotFoundError, or PretrainedError naming what is wrong."""
+    """Every CONV_2D and DEPTHWISE_CONV_2D of a .tflite (or of the .npz `save_convs` wrote from
+    one), in graph order, dequantised into PyTorch's layout. FileNotFoundError, or
+    PretrainedError naming what is wrong."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"pretrained file not found: {p}")
+    if p.suffix == ".npz":
+        return _read_npz(p)
     buf = p.read_bytes()
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise PretrainedError(f"{p} is not a .tflite model (no TFL3 identifier); expected "
