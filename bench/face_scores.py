@@ -1,5 +1,5 @@
 """Face scores (`Face.score`, the mean of the 68 landmark confidences) on faces and on non-faces:
-the measurements behind the runtime's MIN_FACE_SCORE (docs/runtime.md).
+the measurements behind each head's min_face_score, FacePipeline's filter (docs/runtime.md).
 
 Faces: the 100 validation faces (ground-truth boxes, and boxes shrunk 0.3), the 770 YouTube test
 frames. Non-faces: synthetic images (noise, flat, gradients, stripes, blurred noise) and off-face
@@ -25,7 +25,7 @@ ap.add_argument("--data", default="../shared/data", help="the 300-W data root")
 ap.add_argument("--json", help="write the scores here")
 args = ap.parse_args()
 D = args.data
-lm = Landmarker.from_file(args.model, min_score=0)  # measure every crop, refuse none
+lm = Landmarker.from_file(args.model)  # a landmarker scores every crop and refuses none
 
 
 def score(img, box):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from gaussian_vector.config import ModelConfig
+from gaussian_vector.decode_rules import DecodeRules
 from gaussian_vector.labels import VectorLabel
 from gaussian_vector.metadata import GV_LAYOUT, KEY, ModelMetadata, TensorSpec
 
@@ -203,6 +204,6 @@ def expected_landmarks(box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cfg = oracle_config()
     v = oracle_vectors(cfg)[0]
     x, y = decode.split_packed(v, cfg.output_size)
-    xy, peaks = decode.decode_vectors(x, y, tau=cfg.tau, sigma=cfg.sigma)
+    xy, peaks = decode.decode_vectors(x, y, DecodeRules(tau=cfg.tau, sigma=cfg.sigma))
     m = affine.crop_transform(box, cfg.input_size, cfg.enlarge)
     return affine.apply(affine.invert(m), affine.heatmap_to_crop(xy, 4)), peaks

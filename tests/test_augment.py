@@ -17,6 +17,7 @@ from gaussian_vector.data.augment import (
 )
 from gaussian_vector.data.boxes import face_box
 from gaussian_vector.data.readers import Sample
+from gaussian_vector.decode_rules import DecodeRules
 from gaussian_vector.schemes import get_scheme
 
 SCHEME = get_scheme("300w68")
@@ -104,7 +105,7 @@ def test_dataset_items_decode_back_to_their_points(data_root, tmp_path) -> None:
     for i in range(len(ds)):
         item = ds[i]
         pts = item["points"].numpy()
-        xy, _ = decode_vectors(item["x"].numpy(), item["y"].numpy(), beyond_box=False)
+        xy, _ = decode_vectors(item["x"].numpy(), item["y"].numpy(), DecodeRules(beyond_box=False))
         inside = np.all((pts > 0) & (pts < cfg.output_size - 1), axis=1)
         assert inside.sum() > 30
         assert np.abs(xy[inside] - pts[inside]).max() <= 0.25 + 1e-6

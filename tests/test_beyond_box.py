@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from gaussian_vector.decode import decode_heatmaps, decode_vector_axis, decode_vectors, split_packed
+from gaussian_vector.decode_rules import DecodeRules
 from gaussian_vector.labels import gaussian_vector_1d
 
 W = 64
@@ -24,8 +25,8 @@ def test_peak_outside_the_crop_is_recovered_with_bbs_and_clamped_without(outside
     vec, inside = gaussian(center)[None], gaussian(30.0, 4.0)[None]
     x, y = (vec, inside) if axis == "x" else (inside, vec)
     col = 0 if axis == "x" else 1
-    on, _ = decode_vectors(x, y, beyond_box=True, tau=TAU, sigma=SIGMA)
-    off, _ = decode_vectors(x, y, beyond_box=False, tau=TAU, sigma=SIGMA)
+    on, _ = decode_vectors(x, y, DecodeRules(beyond_box=True, tau=TAU, sigma=SIGMA))
+    off, _ = decode_vectors(x, y, DecodeRules(beyond_box=False, tau=TAU, sigma=SIGMA))
     assert abs(on[0, col] - center) <= 0.5
     assert abs(off[0, col] - edge) <= 0.25
     assert on[0, 1 - col] == pytest.approx(30.0)  # the other axis is untouched
@@ -34,16 +35,16 @@ def test_peak_outside_the_crop_is_recovered_with_bbs_and_clamped_without(outside
 @pytest.mark.parametrize("x0", [0.0, 0.2, -0.2, W - 1.0, W - 1.3])
 def test_bbs_leaves_a_confident_end_peak_inside(x0):
     v = gaussian_vector_1d(np.array([x0]), W, SIGMA, 3.0)[0]  # peak 4 >= tau: on an end pixel
-    loc, peak = decode_vector_axis(v, tau=TAU, sigma=SIGMA)
+    loc, peak = decode_vector_axis(v, DecodeRules(tau=TAU, sigma=SIGMA))
     assert abs(loc - x0) <= 0.25 and peak == pytest.approx(4.0)
 
 
 def test_bbs_distance_is_clamped_to_the_label_support():
     v = np.zeros(W, np.float32)  # no signal at all: argmax 0, value 0
-    loc, _ = decode_vector_axis(v, tau=TAU, sigma=SIGMA)
+    loc, _ = decode_vector_axis(v, DecodeRules(tau=TAU, sigma=SIGMA))
     assert loc == pytest.approx(-3 * SIGMA)
     v[-1] = 1e-30
-    loc, _ = decode_vector_axis(v, tau=TAU, sigma=SIGMA)
+    loc, _ = decode_vector_axis(v, DecodeRules(tau=TAU, sigma=SIGMA))
     assert loc == pytest.approx(W - 1 + 3 * SIGMA)
 
 
@@ -82,7 +83,7 @@ def test_bad_vectors_raise_value_error_naming_the_problem(args, match):
 @pytest.mark.parametrize("value", [0.0, -1.0, float("inf")])
 def test_bad_bbs_parameters_raise(param, value):
     with pytest.raises(ValueError, match=param):
-        decode_vectors(np.ones((1, 8)), np.ones((1, 8)), **{param: value})
+        decode_vectors(np.ones((1, 8)), np.ones((1, 8)), DecodeRules(**{param: value}))
 
 
 def test_bad_heatmaps_raise():
@@ -95,5 +96,6 @@ def test_bad_heatmaps_raise():
 @pytest.mark.parametrize("sigma", [5e-324, 1e-160])
 def test_tiny_sigma_decodes_like_double_arithmetic_instead_of_raising(sigma):
     v = gaussian(-2.0)[None]
-    xy, _ = decode_vectors(v, v, sigma=sigma)  # 1/(2 sigma^2) overflows to inf: d clamps to 3σ
+    # 1/(2 sigma^2) overflows to inf: d clamps to 3σ
+    xy, _ = decode_vectors(v, v, DecodeRules(sigma=sigma))
     assert np.all(np.isfinite(xy)) and xy[0, 0] == pytest.approx(-3 * sigma, abs=1e-6)

@@ -393,7 +393,7 @@ def test_a_phone_photo_turned_by_exif_gives_the_upright_pictures_landmarks(tmp_p
     pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
     import cv2
 
-    from gaussian_vector.runtime import Landmarker
+    from gaussian_vector.runtime import FacePipeline
 
     upright = cv2.imread(str(SAMPLES / "einstein.jpg"))
     ok, sideways = cv2.imencode(".jpg", cv2.rotate(upright, cv2.ROTATE_90_COUNTERCLOCKWISE),
@@ -402,7 +402,7 @@ def test_a_phone_photo_turned_by_exif_gives_the_upright_pictures_landmarks(tmp_p
     phone.write_bytes(_with_exif_orientation(sideways.tobytes(), 6))  # 6: turn 90 deg clockwise
     ok, plain = cv2.imencode(".jpg", upright, [cv2.IMWRITE_JPEG_QUALITY, 95])
     (tmp_path / "plain.jpg").write_bytes(plain.tobytes())
-    lm = Landmarker.from_file()
+    lm = FacePipeline.from_file()
     a = lm.detect(tmp_path / "plain.jpg")[0].landmarks
     b = lm.detect(phone)[0].landmarks
     assert np.abs(a - b).max() < 2.0, np.abs(a - b).max()  # JPEG coded twice: about 1 px

@@ -14,6 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from gaussian_vector import decode as ref
 from gaussian_vector import native
+from gaussian_vector.decode_rules import DecodeRules
 
 SPECIALS = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-40], dtype=np.float32)
 SUBPIXEL = pytest.mark.parametrize("subpixel", ref.SUBPIXEL_MODES)
@@ -64,11 +65,11 @@ def test_vectors_equal_reference_over_many_seeds(seed: int, subpixel: str) -> No
     n, k = int(rng.integers(1, 4)), int(rng.integers(1, 80))
     w, h = int(rng.integers(2, 130)), int(rng.integers(2, 130))
     x, y = gv_like(rng, (n, k, w)), gv_like(rng, (n, k, h))
-    kw = {"beyond_box": bool(rng.integers(0, 2)), "tau": float(rng.uniform(0.2, 3.0)),
-          "sigma": float(rng.uniform(0.5, 4.0)), "subpixel": subpixel}
-    assert_same(native.decode_vectors(x, y, **kw), ref.decode_vectors(x, y, **kw))
+    rules = DecodeRules(beyond_box=bool(rng.integers(0, 2)), tau=float(rng.uniform(0.2, 3.0)),
+                        sigma=float(rng.uniform(0.5, 4.0)), subpixel=subpixel)
+    assert_same(native.decode_vectors(x, y, rules), ref.decode_vectors(x, y, rules))
     packed = np.ascontiguousarray(np.concatenate([x, y], axis=-1))
-    assert_same(native.decode_packed(packed, w, **kw), ref.decode_vectors(x, y, **kw))
+    assert_same(native.decode_packed(packed, w, rules), ref.decode_vectors(x, y, rules))
 
 
 @SUBPIXEL
@@ -81,13 +82,14 @@ def test_int8_equals_dequantise_then_reference(seed: int, dtype: type, subpixel:
     packed = rng.integers(info.min, info.max, size=(n, k, w + h), endpoint=True, dtype=dtype)
     scale = float(rng.choice([1 / 255, 0.0039215, 0.05, 1.7, float(rng.uniform(1e-4, 0.2))]))
     zp = int(rng.integers(info.min, info.max, endpoint=True))
-    kw = {"beyond_box": bool(rng.integers(0, 2)), "tau": scale * float(rng.uniform(1, 200)),
-          "sigma": float(rng.uniform(0.5, 4.0)), "subpixel": subpixel}
+    rules = DecodeRules(beyond_box=bool(rng.integers(0, 2)),
+                        tau=scale * float(rng.uniform(1, 200)),
+                        sigma=float(rng.uniform(0.5, 4.0)), subpixel=subpixel)
     real = dequantise(packed, scale, zp)
-    want = ref.decode_vectors(real[..., :w], real[..., w:], **kw)
+    want = ref.decode_vectors(real[..., :w], real[..., w:], rules)
     x, y = np.ascontiguousarray(packed[..., :w]), np.ascontiguousarray(packed[..., w:])
-    assert_same(native.decode_vectors_int8(x, y, scale, zp, **kw), want)
-    assert_same(native.decode_packed_int8(packed, w, scale, zp, **kw), want)
+    assert_same(native.decode_vectors_int8(x, y, scale, zp, rules), want)
+    assert_same(native.decode_packed_int8(packed, w, scale, zp, rules), want)
 
 
 @SUBPIXEL
@@ -97,21 +99,22 @@ def test_heatmaps_equal_reference(seed: int, subpixel: str) -> None:
     n, k = int(rng.integers(1, 3)), int(rng.integers(1, 20))
     rows, cols = int(rng.integers(1, 70)), int(rng.integers(1, 70))
     hm = gv_like(rng, (n, k, rows * cols)).reshape(n, k, rows, cols)
-    assert_same(native.decode_heatmaps(hm, subpixel=subpixel),
-                ref.decode_heatmaps(hm, subpixel=subpixel))
+    assert_same(native.decode_heatmaps(hm, DecodeRules(subpixel=subpixel)),
+                ref.decode_heatmaps(hm, DecodeRules(subpixel=subpixel)))
     # A smooth 2-D bump as well: interior peaks on both axes, so the sub-pixel rule is used.
     r, c = np.arange(rows)[:, None], np.arange(cols)[None, :]
     cy = rng.uniform(0, rows - 1, size=(n, k, 1, 1))
     cx = rng.uniform(0, cols - 1, size=(n, k, 1, 1))
     bump = np.exp(-0.5 * ((r - cy) ** 2 + (c - cx) ** 2) / 4.0).astype(np.float32)
-    assert_same(native.decode_heatmaps(bump, subpixel=subpixel),
-                ref.decode_heatmaps(bump, subpixel=subpixel))
+    assert_same(native.decode_heatmaps(bump, DecodeRules(subpixel=subpixel)),
+                ref.decode_heatmaps(bump, DecodeRules(subpixel=subpixel)))
     for dtype in (np.int8, np.uint8):
         info = np.iinfo(dtype)
         q = rng.integers(info.min, info.max, size=hm.shape, endpoint=True, dtype=dtype)
         zp = int(rng.integers(info.min, info.max, endpoint=True))
-        got = native.decode_heatmaps_int8(q, 0.02, zp, subpixel=subpixel)
-        assert_same(got, ref.decode_heatmaps(dequantise(q, 0.02, zp), subpixel=subpixel))
+        rules = DecodeRules(subpixel=subpixel)
+        got = native.decode_heatmaps_int8(q, 0.02, zp, rules)
+        assert_same(got, ref.decode_heatmaps(dequantise(q, 0.02, zp), rules))
 
 
 finite32 = st.floats(width=32, allow_nan=True, allow_infinity=True)
@@ -130,8 +133,8 @@ finite32 = st.floats(width=32, allow_nan=True, allow_infinity=True)
 def test_vectors_equal_reference_hypothesis(x, data, beyond_box, tau, sigma, subpixel) -> None:
     h = data.draw(st.integers(2, 9))
     y = data.draw(hnp.arrays(np.float32, x.shape[:-1] + (h,), elements=finite32))
-    kw = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma, "subpixel": subpixel}
-    assert_same(native.decode_vectors(x, y, **kw), ref.decode_vectors(x, y, **kw))
+    rules = DecodeRules(beyond_box=beyond_box, tau=tau, sigma=sigma, subpixel=subpixel)
+    assert_same(native.decode_vectors(x, y, rules), ref.decode_vectors(x, y, rules))
 
 
 def int8_arrays(min_dims: int, max_dims: int, min_side: int, max_side: int):
@@ -150,9 +153,9 @@ QUANT = {"scale": st.floats(1e-6, 1e3), "zp_fraction": st.floats(0, 1),
 def test_int8_equals_reference_hypothesis(q, scale, zp_fraction, subpixel) -> None:
     zp = zero_point_at(q.dtype, zp_fraction)
     real = dequantise(q, scale, zp)
-    kw = {"tau": 100.0 * scale, "sigma": 2.0, "subpixel": subpixel}
-    assert_same(native.decode_vectors_int8(q, q, scale, zp, **kw),
-                ref.decode_vectors(real, real, **kw))
+    rules = DecodeRules(tau=100.0 * scale, sigma=2.0, subpixel=subpixel)
+    assert_same(native.decode_vectors_int8(q, q, scale, zp, rules),
+                ref.decode_vectors(real, real, rules))
 
 
 @settings(max_examples=200, deadline=None)
@@ -162,23 +165,23 @@ def test_int8_equals_reference_hypothesis(q, scale, zp_fraction, subpixel) -> No
     subpixel=st.sampled_from(ref.SUBPIXEL_MODES),
 )
 def test_heatmaps_equal_reference_hypothesis(h, subpixel) -> None:
-    assert_same(native.decode_heatmaps(h, subpixel=subpixel),
-                ref.decode_heatmaps(h, subpixel=subpixel))
+    assert_same(native.decode_heatmaps(h, DecodeRules(subpixel=subpixel)),
+                ref.decode_heatmaps(h, DecodeRules(subpixel=subpixel)))
 
 
 @settings(max_examples=200, deadline=None)
 @given(q=int8_arrays(3, 4, 1, 9), **QUANT)
 def test_int8_heatmaps_equal_reference_hypothesis(q, scale, zp_fraction, subpixel) -> None:
     zp = zero_point_at(q.dtype, zp_fraction)
-    assert_same(native.decode_heatmaps_int8(q, scale, zp, subpixel=subpixel),
-                ref.decode_heatmaps(dequantise(q, scale, zp), subpixel=subpixel))
+    assert_same(native.decode_heatmaps_int8(q, scale, zp, DecodeRules(subpixel=subpixel)),
+                ref.decode_heatmaps(dequantise(q, scale, zp), DecodeRules(subpixel=subpixel)))
 
 
 def test_parabola_recovers_a_sampled_vertex() -> None:
     j = np.arange(64)
     for centre in (5.25, 20.7, 20.3):
         v = (10.0 - (j - centre) ** 2).astype(np.float32)[None]
-        xy, _ = native.decode_vectors(v, v, subpixel="parabola")
+        xy, _ = native.decode_vectors(v, v, DecodeRules(subpixel="parabola"))
         np.testing.assert_array_equal(xy, np.full((1, 2), centre, np.float32))
     # The default stays the quarter shift toward the larger neighbour.
     xy, _ = native.decode_vectors(v, v)
@@ -188,12 +191,12 @@ def test_parabola_recovers_a_sampled_vertex() -> None:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda s: native.decode_vectors(F3, F3, subpixel=s),
-        lambda s: native.decode_vectors_int8(Q3, Q3, 0.1, 0, subpixel=s),
-        lambda s: native.decode_packed(F3, 4, subpixel=s),
-        lambda s: native.decode_packed_int8(Q3, 4, 0.1, 0, subpixel=s),
-        lambda s: native.decode_heatmaps(F3[None], subpixel=s),
-        lambda s: native.decode_heatmaps_int8(Q3[None], 0.1, 0, subpixel=s),
+        lambda s: native.decode_vectors(F3, F3, DecodeRules(subpixel=s)),
+        lambda s: native.decode_vectors_int8(Q3, Q3, 0.1, 0, DecodeRules(subpixel=s)),
+        lambda s: native.decode_packed(F3, 4, DecodeRules(subpixel=s)),
+        lambda s: native.decode_packed_int8(Q3, 4, 0.1, 0, DecodeRules(subpixel=s)),
+        lambda s: native.decode_heatmaps(F3[None], DecodeRules(subpixel=s)),
+        lambda s: native.decode_heatmaps_int8(Q3[None], 0.1, 0, DecodeRules(subpixel=s)),
     ],
 )
 @pytest.mark.parametrize("name", ["xyz", "Quarter", "", None, 2])

@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 
 from gaussian_vector import decode as ref
 from gaussian_vector import native
+from gaussian_vector.decode_rules import DecodeRules
 
 F = np.ones((2, 5, 8), np.float32)
 Q = np.ones((2, 5, 8), np.int8)
@@ -40,11 +41,11 @@ def strided(a: np.ndarray) -> np.ndarray:
         (lambda: native.decode_vectors(F, F.astype(">f4")), "dtype float32"),
         (lambda: native.decode_vectors(F.tolist(), F), "numpy array"),
         (lambda: native.decode_vectors(strided(F), F), "C-contiguous"),
-        (lambda: native.decode_vectors(F, F, sigma=0.0), "sigma"),
-        (lambda: native.decode_vectors(F, F, sigma=-1.0), "sigma"),
-        (lambda: native.decode_vectors(F, F, sigma=float("nan")), "sigma"),
-        (lambda: native.decode_vectors(F, F, tau=0.0), "tau"),
-        (lambda: native.decode_vectors(F, F, tau=float("inf")), "tau"),
+        (lambda: native.decode_vectors(F, F, DecodeRules(sigma=0.0)), "sigma"),
+        (lambda: native.decode_vectors(F, F, DecodeRules(sigma=-1.0)), "sigma"),
+        (lambda: native.decode_vectors(F, F, DecodeRules(sigma=float("nan"))), "sigma"),
+        (lambda: native.decode_vectors(F, F, DecodeRules(tau=0.0)), "tau"),
+        (lambda: native.decode_vectors(F, F, DecodeRules(tau=float("inf"))), "tau"),
         (lambda: native.decode_vectors_int8(F, F, 0.1, 0), "dtype int8 or uint8"),
         (lambda: native.decode_vectors_int8(Q, Q.astype(np.uint8), 0.1, 0), "same dtype"),
         (lambda: native.decode_vectors_int8(Q, Q, 0.0, 0), "scale"),
@@ -84,7 +85,7 @@ def test_unaligned_input_is_rejected() -> None:
 def test_nan_and_inf_inputs_have_the_documented_result() -> None:
     x = np.full((1, 2, 6), np.nan, np.float32)
     x[0, 1] = [np.nan, 0.5, np.inf, np.inf, 0.0, -np.inf]
-    coords, scores = native.decode_vectors(x, x, sigma=2.0)
+    coords, scores = native.decode_vectors(x, x, DecodeRules(sigma=2.0))
     # All NaN: argmax 0, the peak NaN is below no tau, so Beyond Box puts it 3 sigma outside.
     np.testing.assert_array_equal(coords[0, 0], [-6.0, -6.0])
     assert np.isnan(scores[0, 0])
@@ -108,7 +109,7 @@ def test_nan_and_inf_inputs_have_the_documented_result() -> None:
 def test_fuzz_binding_never_crashes(a, b_same, width, sigma, scale, zp) -> None:
     b = a if b_same or a.ndim == 0 else a[..., :1]
     for call in (
-        lambda: native.decode_vectors(a, b, sigma=sigma),
+        lambda: native.decode_vectors(a, b, DecodeRules(sigma=sigma)),
         lambda: native.decode_vectors_int8(a, b, scale, zp),
         lambda: native.decode_packed(a, width),
         lambda: native.decode_packed_int8(a, width, scale, zp),
@@ -124,8 +125,8 @@ def test_fuzz_binding_never_crashes(a, b_same, width, sigma, scale, zp) -> None:
         sigma
     ) and sigma > 0:
         assert_equal = np.testing.assert_array_equal
-        got = native.decode_vectors(a, a, sigma=sigma)
-        want = ref.decode_vectors(a, a, sigma=sigma)
+        got = native.decode_vectors(a, a, DecodeRules(sigma=sigma))
+        want = ref.decode_vectors(a, a, DecodeRules(sigma=sigma))
         assert_equal(got[0], want[0])
         assert_equal(got[1], want[1])
 

@@ -11,8 +11,8 @@ import pytest
 import runtime_fixtures as rf
 
 from gaussian_vector.image import load_image
-from gaussian_vector.runtime import Landmarker, NoFaceError, NotAFaceError
-from gaussian_vector.runtime.landmarker import MIN_FACE_SCORE
+from gaussian_vector.runtime import FacePipeline, NoFaceError, NotAFaceError
+from gaussian_vector.runtime.pipeline import MIN_FACE_SCORE
 
 oracle_onnx = rf.oracle_onnx  # fixture
 SAMPLES = Path(__file__).resolve().parents[1] / "python/gaussian_vector/samples"
@@ -20,9 +20,9 @@ IMAGE = np.full((200, 300, 3), 90, np.uint8)
 BOXES = np.array([[50.0, 40.0, 150.0, 140.0], [120.0, 30.0, 220.0, 180.0]])
 
 
-def _second_box_scores(lm: Landmarker, monkeypatch, value: float, index: int = 1) -> None:
+def _second_box_scores(lm: FacePipeline, monkeypatch, value: float, index: int = 1) -> None:
     """Make the model's peaks for crop `index` `value` (the oracle's are high everywhere)."""
-    real = lm._landmarks
+    real = lm.landmarker._landmarks
 
     def low(image, boxes):
         xy, conf, transforms = real(image, boxes)
@@ -30,11 +30,11 @@ def _second_box_scores(lm: Landmarker, monkeypatch, value: float, index: int = 1
         conf[index] = value
         return xy, conf, transforms
 
-    monkeypatch.setattr(lm, "_landmarks", low)
+    monkeypatch.setattr(lm.landmarker, "_landmarks", low)
 
 
 def test_a_given_box_that_scores_low_is_a_not_a_face_error_naming_it(oracle_onnx, monkeypatch):
-    lm = Landmarker.from_file(oracle_onnx)
+    lm = FacePipeline.from_file(oracle_onnx)
     assert lm.min_score == MIN_FACE_SCORE["gv"]
     _second_box_scores(lm, monkeypatch, 0.2)
     with pytest.raises(NotAFaceError, match=r"box 1 \[120.0, 30.0, 220.0, 180.0\].*0.20 < 0.6"):
@@ -42,31 +42,31 @@ def test_a_given_box_that_scores_low_is_a_not_a_face_error_naming_it(oracle_onnx
 
 
 def test_the_detectors_low_scoring_candidates_are_dropped(oracle_onnx, monkeypatch):
-    lm = Landmarker.from_file(oracle_onnx, detector=lambda img: (BOXES, np.array([0.9, 0.8])))
+    lm = FacePipeline.from_file(oracle_onnx, detector=lambda img: (BOXES, np.array([0.9, 0.8])))
     _second_box_scores(lm, monkeypatch, 0.2)
     faces = lm.detect(IMAGE)
     assert len(faces) == 1 and faces[0].score >= lm.min_score
     np.testing.assert_array_equal(faces[0].box, BOXES[0])
     monkeypatch.undo()
-    lm = Landmarker.from_file(oracle_onnx, detector=lambda img: (BOXES[1:], np.array([0.8])))
+    lm = FacePipeline.from_file(oracle_onnx, detector=lambda img: (BOXES[1:], np.array([0.8])))
     _second_box_scores(lm, monkeypatch, 0.2, index=0)
     with pytest.raises(NoFaceError, match="candidate"):
         lm.detect(IMAGE)
 
 
 def test_min_score_zero_keeps_every_result(oracle_onnx, monkeypatch):
-    lm = Landmarker.from_file(oracle_onnx, min_score=0)
+    lm = FacePipeline.from_file(oracle_onnx, min_score=0)
     _second_box_scores(lm, monkeypatch, 0.2)
     faces = lm.detect(IMAGE, BOXES)
     assert [round(f.score, 3) for f in faces][1] == 0.2
     assert faces[1].to_dict()["score"] == pytest.approx(0.2)
     with pytest.raises(ValueError, match="min_score"):
-        Landmarker.from_file(oracle_onnx, min_score=-1)
+        FacePipeline.from_file(oracle_onnx, min_score=-1)
 
 
 def test_the_shipped_model_refuses_noise_and_reads_a_real_face():
     pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
-    lm = Landmarker.from_file("default")
+    lm = FacePipeline.from_file("default")
     rng = np.random.default_rng(0)
     noise = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
     with pytest.raises(NotAFaceError, match="not a face"):

@@ -10,8 +10,12 @@ import pytest
 import runtime_fixtures as rf
 from runtime_fixtures import expected_landmarks, write_oracle_onnx
 
+from gaussian_vector.config import ModelConfig
+from gaussian_vector.decode_rules import DecodeRules
+from gaussian_vector.heads import head_of
 from gaussian_vector.runtime import (
     BoxError,
+    FacePipeline,
     Landmarker,
     ModelError,
     NoFaceError,
@@ -112,7 +116,8 @@ def test_bad_boxes_are_clear_errors(oracle_onnx, box, words):
 
 
 def test_no_face_is_a_clear_error(oracle_onnx):
-    lm = Landmarker.from_file(oracle_onnx, detector=lambda img: (np.zeros((0, 4)), np.zeros(0)))
+    lm = FacePipeline.from_file(oracle_onnx,
+                                detector=lambda img: (np.zeros((0, 4)), np.zeros(0)))
     with pytest.raises(NoFaceError, match="no face"):
         lm.detect(IMAGE)
 
@@ -121,7 +126,7 @@ def test_detector_boxes_are_used(oracle_onnx):
     def det(img):
         return BOXES[:2], np.array([0.9, 0.8])
 
-    faces = Landmarker.from_file(oracle_onnx, detector=det).detect(IMAGE)
+    faces = FacePipeline.from_file(oracle_onnx, detector=det).detect(IMAGE)
     assert [f.detector_score for f in faces] == [0.9, 0.8]
     np.testing.assert_allclose(faces[1].landmarks, expected_landmarks(BOXES[1])[0], atol=1e-3)
 
@@ -212,14 +217,14 @@ def test_metadata_readers_agree(oracle_tflite, oracle_onnx):
 
 
 def test_decoder_overrides(oracle_onnx):
-    lm = Landmarker.from_file(oracle_onnx, beyond_box=False)
+    lm = Landmarker.from_file(oracle_onnx, rules={"beyond_box": False})
     face = lm.detect(IMAGE, BOXES[:1])[0]
     assert not face.outside_box.any()  # without Beyond Box the point sits on the crop edge
 
 
 def test_subpixel_rule_override(oracle_onnx):
     for use_native in ([False, None] if decoding.native_available() else [False]):
-        lms = {s: Landmarker.from_file(oracle_onnx, subpixel=s, use_native=use_native)
+        lms = {s: Landmarker.from_file(oracle_onnx, rules={"subpixel": s}, use_native=use_native)
                for s in ("quarter", "parabola")}
         quarter, parabola = (lm.detect(IMAGE, BOXES[:1])[0].landmarks for lm in lms.values())
         cfg = lms["quarter"].config
@@ -228,7 +233,7 @@ def test_subpixel_rule_override(oracle_onnx):
         assert moved.max() > 0  # the rule reaches the decoder ...
         assert moved.max() <= 0.75 * cell + 1e-3  # ... and stays within the quarter's cell
     with pytest.raises(ValueError, match="subpixel must be one of"):
-        Landmarker.from_file(oracle_onnx, subpixel="cubic")
+        Landmarker.from_file(oracle_onnx, rules={"subpixel": "cubic"})
 
 
 def test_numpy_fallback_warns_once(oracle_onnx, caplog, monkeypatch):
@@ -249,12 +254,14 @@ def test_asking_for_the_numpy_reference_is_not_a_fallback_warning(caplog, monkey
     monkeypatch.setattr(decoding, "_native", lambda: None)
     monkeypatch.setattr(decoding, "_warned", False)
     packed = np.zeros((1, 68, 128), np.float32)
+    gv, heatmap = head_of(ModelConfig()), head_of(ModelConfig(head="heatmap"))
     with caplog.at_level(logging.WARNING, logger="gaussian_vector.runtime"):
-        decoding.decode_packed(packed, decoding.DecodeParams(64, 2.0, 2.0), use_native=False)
-        decoding.decode_heatmap_output(np.zeros((1, 68, 8, 8), np.float32), use_native=False)
+        decoding.decode_output(gv, packed, DecodeRules(), use_native=False)
+        decoding.decode_output(heatmap, np.zeros((1, 68, 8, 8), np.float32), DecodeRules(),
+                               use_native=False)
     assert not [r for r in caplog.records if "native" in r.getMessage()]
     with caplog.at_level(logging.WARNING, logger="gaussian_vector.runtime"):
-        decoding.decode_packed(packed, decoding.DecodeParams(64, 2.0, 2.0))
+        decoding.decode_output(gv, packed, DecodeRules())
     assert [r for r in caplog.records if "native" in r.getMessage()]
 
 def test_int8_output_decodes_like_dequantised_float(monkeypatch):
@@ -264,15 +271,15 @@ def test_int8_output_decodes_like_dequantised_float(monkeypatch):
     v = oracle_vectors(cfg)
     scale, zp = 4.2 / 255, -128
     q = np.clip(np.round(v / scale) + zp, -128, 127).astype(np.int8)
-    params = decoding.DecodeParams(cfg.output_size, cfg.tau, cfg.sigma)
+    head, rules = head_of(cfg), DecodeRules.of(cfg)
     deq = ((q.astype(np.float32) - zp) * np.float32(scale))
     for use_native in ([False, None] if decoding.native_available() else [False]):
-        xy_q, p_q = decoding.decode_packed(q, params, scale, zp, use_native=use_native)
-        xy_f, p_f = decoding.decode_packed(deq, params, use_native=False)
+        xy_q, p_q = decoding.decode_output(head, q, rules, scale, zp, use_native=use_native)
+        xy_f, p_f = decoding.decode_output(head, deq, rules, use_native=False)
         np.testing.assert_allclose(xy_q, xy_f, atol=1e-5)
         np.testing.assert_allclose(p_q, p_f, rtol=1e-5)
     with pytest.raises(ValueError, match="scale and zero point"):
-        decoding.decode_packed(q, params)
+        decoding.decode_output(head, q, rules)
 
 
 def test_model_describes_itself(oracle_onnx):
@@ -281,8 +288,8 @@ def test_model_describes_itself(oracle_onnx):
     assert d["cpu_ops"] is None and d["delegated"] is False
     assert d["decoder"] == {"subpixel": "quarter", "native": decoding.native_available(),
                             "beyond_box": True, "tau": 2.0, "sigma": 2.0}
-    d = Landmarker.from_file(oracle_onnx, subpixel="parabola", beyond_box=False, tau=1.5,
-                             use_native=False).describe()
+    d = Landmarker.from_file(oracle_onnx, rules={"subpixel": "parabola", "beyond_box": False,
+                                                 "tau": 1.5}, use_native=False).describe()
     assert d["decoder"] == {"subpixel": "parabola", "native": False, "beyond_box": False,
                             "tau": 1.5, "sigma": 2.0}
 
@@ -306,9 +313,9 @@ def test_input_layout_mismatch_is_refused(tmp_path):
 def test_refine_recrops_on_the_first_landmarks(oracle_onnx):
     from gaussian_vector import affine
 
-    lm = Landmarker.from_file(oracle_onnx)
-    first = lm.detect(IMAGE, BOXES[:1])[0]
-    again = lm.detect(IMAGE, BOXES[:1], refine=True)[0]
+    run = FacePipeline.from_file(oracle_onnx)
+    first = run.detect(IMAGE, BOXES[:1])[0]
+    again = run.detect(IMAGE, BOXES[:1], refine=True)[0]
     box = affine.box_from_landmarks(first.landmarks)
     np.testing.assert_allclose(again.box, box)
     np.testing.assert_allclose(again.landmarks, expected_landmarks(box)[0], atol=1e-3)

@@ -36,10 +36,10 @@ def test_runtime_detector_and_cli_run_without_torch(oracle_onnx):
         import json, io, contextlib
         import numpy as np
         import gaussian_vector.runtime, gaussian_vector.detector, gaussian_vector.cli.infer
-        from gaussian_vector.runtime import Landmarker
+        from gaussian_vector.runtime import FacePipeline
         from gaussian_vector.image import load_image
         img = load_image({str(SAMPLES / "takeo.ppm")!r})
-        faces = Landmarker.from_file({str(oracle_onnx)!r}).detect(img)  # bundled detector
+        faces = FacePipeline.from_file({str(oracle_onnx)!r}).detect(img)  # bundled detector
         assert len(faces) == 1 and faces[0].landmarks.shape == (5, 2)
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
@@ -58,8 +58,8 @@ def test_onnx_only_board(oracle_onnx):
     """Only onnxruntime installed: boxes given work; the detector says what it needs."""
     code = f"""
         import numpy as np
-        from gaussian_vector.runtime import Landmarker, InterpreterMissing
-        lm = Landmarker.from_file({str(oracle_onnx)!r})
+        from gaussian_vector.runtime import FacePipeline, InterpreterMissing
+        lm = FacePipeline.from_file({str(oracle_onnx)!r})
         img = np.zeros((100, 100, 3), np.uint8)
         assert lm.detect(img, [10, 10, 80, 90])[0].landmarks.shape == (5, 2)
         try:

@@ -9,6 +9,7 @@ import numpy as np
 
 from gaussian_vector import decode as ref
 from gaussian_vector import native
+from gaussian_vector.decode_rules import DecodeRules
 
 
 def main() -> None:
@@ -24,8 +25,8 @@ def main() -> None:
             np.testing.assert_array_equal(got, want)
         q = rng.integers(-128, 128, (2, k, w + h), dtype=np.int8)
         real = (q.astype(np.float32) - np.float32(3)) * np.float32(0.05)
-        want = ref.decode_vectors(real[..., :w], real[..., w:], tau=1.0)
-        got = native.decode_packed_int8(q, w, 0.05, 3, tau=1.0)
+        want = ref.decode_vectors(real[..., :w], real[..., w:], DecodeRules(tau=1.0))
+        got = native.decode_packed_int8(q, w, 0.05, 3, DecodeRules(tau=1.0))
         for g, wv in zip(got, want, strict=True):
             np.testing.assert_array_equal(g, wv)
         hm = rng.normal(0, 1, (1, k, 9, 11)).astype(np.float32)

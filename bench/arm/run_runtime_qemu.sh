@@ -84,7 +84,7 @@ from pathlib import Path
 from gaussian_vector.affine import box_from_landmarks
 from gaussian_vector.data.readers import read_pts
 from gaussian_vector.image import load_image
-from gaussian_vector.runtime import Landmarker
+from gaussian_vector.runtime import FacePipeline
 from gaussian_vector.runtime.decoding import native_available
 
 model, kernels, out, *samples = sys.argv[1:]
@@ -93,7 +93,7 @@ if native_available():
     decoder = f"native ({native.isa()})"
 else:
     decoder = "numpy reference"
-lm = Landmarker.from_file(model, threads=1, kernels=kernels)
+lm = FacePipeline.from_file(model, threads=1, kernels=kernels)
 doc = {"decoder": decoder, "kernels": kernels, "samples": {}}
 for s in samples:
     img = load_image(s)

@@ -19,7 +19,9 @@ from pathlib import Path
 from gaussian_vector import checkpoint
 from gaussian_vector.console.extras import need, one_line_errors
 from gaussian_vector.console.outputs import prepare_outputs
-from gaussian_vector.runtime.decoding import DecodeParams, decode_heatmap_output, decode_packed
+from gaussian_vector.decode_rules import DecodeRules
+from gaussian_vector.heads import head_of
+from gaussian_vector.runtime.decoding import decode_output
 
 from . import report
 from .paper import TABLE9
@@ -120,21 +122,11 @@ def _decoders(loaded: Loaded) -> tuple[Callable, Callable]:
 
     meta = loaded.metadata
     cfg, out = meta.config, meta.output
-    kw = {"beyond_box": True, "tau": cfg.tau, "sigma": cfg.sigma}
-    if cfg.head == "gv":
-        params = DecodeParams(width=cfg.output_size, tau=cfg.tau, sigma=cfg.sigma)
-        if out.dtype == "float32":
-            fast = partial(native.decode_packed, width=cfg.output_size, **kw)
-        else:
-            fast = partial(native.decode_packed_int8, width=cfg.output_size, scale=out.scale,
-                           zero_point=out.zero_point, **kw)
-        return fast, lambda o: decode_packed(o, params, out.scale, out.zero_point,
-                                             use_native=False)
-    if out.dtype == "float32":
-        fast = native.decode_heatmaps
-    else:
-        fast = partial(native.decode_heatmaps_int8, scale=out.scale, zero_point=out.zero_point)
-    return fast, lambda o: decode_heatmap_output(o, out.scale, out.zero_point, use_native=False)
+    head, rules = head_of(cfg), DecodeRules.of(cfg)
+    quant = None if out.dtype == "float32" else (out.scale, out.zero_point)
+    return head.decoder(rules, quant, native), partial(
+        decode_output, head, rules=rules, scale=out.scale, zero_point=out.zero_point,
+        use_native=False)
 
 
 def _open(path: Path, head: str, args: argparse.Namespace, tag: str = "") -> ModelUnderTest:

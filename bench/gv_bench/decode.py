@@ -5,7 +5,7 @@ every item alike):
 GV decoding of 64 + 64 vectors (fp32 and int8), heatmap decoding of 64 x 64 maps (fp32 and int8),
 a memcpy of each input's bytes, one face through the Python binding end to end, and the
 per-face time of a batch of 64 faces through the binding. The C++ items run inside
-`gaussian_vector._native.benchmark_*`: the same steady_clock loop times memcpy and decoding.
+`gaussian_vector.native.benchmark_*`: the same steady_clock loop times memcpy and decoding.
 Reports medians over the rounds (ns per face), the ratios the targets are stated in, and JSON.
 
 Two regimes, each timed by the same C++ loop:
@@ -111,7 +111,7 @@ def pool(faces: np.ndarray, mib: float) -> np.ndarray:
 
 def cold_items(rng: np.random.Generator, mib: float) -> dict[str, Callable[[int], float]]:
     """The four decoders and their memcpys, each reading the next face of a cold pool."""
-    from gaussian_vector import _native
+    from gaussian_vector import native
 
     x = pool(bumps(rng, (DISTINCT, K, W)), mib / 2)
     y = pool(bumps(rng, (DISTINCT, K, H)), mib / 2)
@@ -121,21 +121,21 @@ def cold_items(rng: np.random.Generator, mib: float) -> dict[str, Callable[[int]
     gv_bytes = np.concatenate([x, y], axis=-1)  # per slot: the bytes of one face's x and y
     gvq_bytes = np.concatenate([xq, yq], axis=-1)
     return {
-        "cold_gv_fp32_ns": lambda it: _native.benchmark_vectors(x, y, it, pool=True),
-        "cold_gv_int8_ns": lambda it: _native.benchmark_vectors(
+        "cold_gv_fp32_ns": lambda it: native.benchmark_vectors(x, y, it, pool=True),
+        "cold_gv_int8_ns": lambda it: native.benchmark_vectors(
             xq, yq, it, SCALE, ZERO_POINT, pool=True),
-        "cold_heatmap_fp32_ns": lambda it: _native.benchmark_heatmaps(hm, it, pool=True),
-        "cold_heatmap_int8_ns": lambda it: _native.benchmark_heatmaps(
+        "cold_heatmap_fp32_ns": lambda it: native.benchmark_heatmaps(hm, it, pool=True),
+        "cold_heatmap_int8_ns": lambda it: native.benchmark_heatmaps(
             hq, it, SCALE, ZERO_POINT, pool=True),
-        "cold_memcpy_gv_fp32_ns": lambda it: _native.benchmark_memcpy(gv_bytes, it, pool=True),
-        "cold_memcpy_gv_int8_ns": lambda it: _native.benchmark_memcpy(gvq_bytes, it, pool=True),
-        "cold_memcpy_heatmap_fp32_ns": lambda it: _native.benchmark_memcpy(hm, it, pool=True),
-        "cold_memcpy_heatmap_int8_ns": lambda it: _native.benchmark_memcpy(hq, it, pool=True),
+        "cold_memcpy_gv_fp32_ns": lambda it: native.benchmark_memcpy(gv_bytes, it, pool=True),
+        "cold_memcpy_gv_int8_ns": lambda it: native.benchmark_memcpy(gvq_bytes, it, pool=True),
+        "cold_memcpy_heatmap_fp32_ns": lambda it: native.benchmark_memcpy(hm, it, pool=True),
+        "cold_memcpy_heatmap_int8_ns": lambda it: native.benchmark_memcpy(hq, it, pool=True),
     }
 
 
 def measure(rounds: int, round_ms: float, seed: int, cold_mb: float = 0.0) -> dict:
-    from gaussian_vector import _native, native
+    from gaussian_vector import native
 
     rng = np.random.default_rng(seed)
     x, y = bumps(rng, (1, K, W)), bumps(rng, (1, K, H))
@@ -149,26 +149,26 @@ def measure(rounds: int, round_ms: float, seed: int, cold_mb: float = 0.0) -> di
 
     # Each item: iterations -> ns per face.
     items: dict[str, Callable[[int], float]] = {
-        "gv_fp32_ns": lambda it: _native.benchmark_vectors(x, y, it),
-        "gv_int8_ns": lambda it: _native.benchmark_vectors(xq, yq, it, SCALE, ZERO_POINT),
+        "gv_fp32_ns": lambda it: native.benchmark_vectors(x, y, it),
+        "gv_int8_ns": lambda it: native.benchmark_vectors(xq, yq, it, SCALE, ZERO_POINT),
         # the optional parabola sub-pixel rule (docs/decoding.md 2b): what it costs per face
-        "gv_fp32_parabola_ns": lambda it: _native.benchmark_vectors(x, y, it,
+        "gv_fp32_parabola_ns": lambda it: native.benchmark_vectors(x, y, it,
                                                                     subpixel="parabola"),
-        "gv_int8_parabola_ns": lambda it: _native.benchmark_vectors(
+        "gv_int8_parabola_ns": lambda it: native.benchmark_vectors(
             xq, yq, it, SCALE, ZERO_POINT, subpixel="parabola"),
-        "heatmap_fp32_ns": lambda it: _native.benchmark_heatmaps(hm, it),
-        "heatmap_int8_ns": lambda it: _native.benchmark_heatmaps(hq, it, SCALE, ZERO_POINT),
-        "memcpy_gv_fp32_ns": lambda it: _native.benchmark_memcpy(gv_bytes, it),
-        "memcpy_gv_int8_ns": lambda it: _native.benchmark_memcpy(gvq_bytes, it),
-        "memcpy_heatmap_fp32_ns": lambda it: _native.benchmark_memcpy(hm, it),
-        "memcpy_heatmap_int8_ns": lambda it: _native.benchmark_memcpy(hq, it),
+        "heatmap_fp32_ns": lambda it: native.benchmark_heatmaps(hm, it),
+        "heatmap_int8_ns": lambda it: native.benchmark_heatmaps(hq, it, SCALE, ZERO_POINT),
+        "memcpy_gv_fp32_ns": lambda it: native.benchmark_memcpy(gv_bytes, it),
+        "memcpy_gv_int8_ns": lambda it: native.benchmark_memcpy(gvq_bytes, it),
+        "memcpy_heatmap_fp32_ns": lambda it: native.benchmark_memcpy(hm, it),
+        "memcpy_heatmap_int8_ns": lambda it: native.benchmark_memcpy(hq, it),
         "python_one_face_ns": lambda it: python_ns_per_call(
             lambda: native.decode_vectors(x, y), it),
         "python_one_face_packed_int8_ns": lambda it: python_ns_per_call(
             lambda: native.decode_packed_int8(gvq_packed, W, SCALE, ZERO_POINT), it),
         "python_batch64_per_face_ns": lambda it: python_ns_per_call(
             lambda: native.decode_vectors(bx, by), it) / BATCH,
-        "cpp_batch64_per_face_ns": lambda it: _native.benchmark_vectors(bx, by, it) / BATCH,
+        "cpp_batch64_per_face_ns": lambda it: native.benchmark_vectors(bx, by, it) / BATCH,
     }
     # Hot and cold items run in separate passes: a cold item streams through pools far larger
     # than the caches and would evict the hot inputs at the start of every round. (The hot

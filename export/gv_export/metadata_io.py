@@ -6,7 +6,8 @@ the JSON text (what `gaussian_vector.runtime.model_file` reads on a board). ONNX
 from __future__ import annotations
 
 from gaussian_vector.config import ModelConfig
-from gaussian_vector.metadata import GV_LAYOUT, HEATMAP_LAYOUT, KEY, ModelMetadata, TensorSpec
+from gaussian_vector.heads import head_of
+from gaussian_vector.metadata import KEY, ModelMetadata, TensorSpec
 
 from .errors import require
 
@@ -22,8 +23,8 @@ def tensor_spec(shape: tuple[int, ...], dtype: str, layout: str,
 def build_metadata(config: ModelConfig, input_spec: TensorSpec, output_shape: tuple[int, ...],
                    output_dtype: str = "float32", output_quant: tuple[float, int] | None = None,
                    extra: dict | None = None) -> ModelMetadata:
-    """The metadata of one exported model; the output layout follows the head."""
-    layout = GV_LAYOUT if config.head == "gv" else HEATMAP_LAYOUT
+    """The metadata of one exported model; the output layout is the head's."""
+    layout = head_of(config).layout
     return ModelMetadata(config=config, input=input_spec,
                          output=tensor_spec(output_shape, output_dtype, layout, output_quant),
                          extra=dict(extra or {}))

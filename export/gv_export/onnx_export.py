@@ -10,6 +10,7 @@ import warnings
 
 import torch
 
+from gaussian_vector.heads import head_of
 from gaussian_vector.metadata import ModelMetadata
 
 from .errors import ExportError, require
@@ -32,8 +33,7 @@ def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
                 wrapper.eval(), (sample,), dynamo=True, opset_version=OPSET,
-                input_names=["image"], output_names=["vectors" if meta.config.head == "gv"
-                                                     else "heatmaps"],
+                input_names=["image"], output_names=[head_of(meta.config).output_name],
                 optimize=True, verify=False,
                 dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=MAX_BATCH)},),
             )

@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gaussian_vector import affine, decode
+from gaussian_vector import affine
 from gaussian_vector.config import ModelConfig
+from gaussian_vector.decode_rules import DecodeRules
+from gaussian_vector.heads import head_of
 from gaussian_vector.metadata import ModelMetadata
 from gaussian_vector.metrics import nme_per_image
 from gaussian_vector.preprocess import normalise
@@ -106,12 +108,9 @@ def run_exported(path: Path, meta: ModelMetadata, inputs: np.ndarray) -> np.ndar
 
 
 def landmarks(outputs: np.ndarray, config: ModelConfig) -> np.ndarray:
-    """Decoded landmarks (M, K, 2) in crop pixels, by the reference decoders."""
-    if config.head == "gv":
-        x, y = decode.split_packed(outputs, config.output_size)
-        xy, _ = decode.decode_vectors(x, y, tau=config.tau, sigma=config.sigma)
-    else:
-        xy, _ = decode.decode_heatmaps(outputs)
+    """Decoded landmarks (M, K, 2) in crop pixels, by the head's reference decoder and the
+    model's own rules."""
+    xy, _ = head_of(config).decode(outputs, DecodeRules.of(config))
     return affine.heatmap_to_crop(xy, config.input_size // config.output_size)
 
 

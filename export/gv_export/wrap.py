@@ -50,6 +50,7 @@ from torch import nn
 
 from gaussian_vector.bpm import band_matrix, combined_kernel, edge_scales
 from gaussian_vector.config import ModelConfig
+from gaussian_vector.heads import head_of
 from gaussian_vector.models import GVNet, HeatmapNet
 
 LAYOUTS = ("NHWC", "NCHW")
@@ -234,6 +235,5 @@ def input_shape(config: ModelConfig, layout: str, batch: int = 1) -> tuple[int, 
 
 
 def output_shape(config: ModelConfig, batch: int = 1) -> tuple[int, ...]:
-    """The exported output shape: (N, K, W + H) for GV, (N, K, H, W) for heatmaps."""
-    k, o = config.num_landmarks, config.output_size
-    return (batch, k, 2 * o) if config.head == "gv" else (batch, k, o, o)
+    """The exported output shape, the head's: (N, K, W + H) for GV, (N, K, H, W) for heatmaps."""
+    return head_of(config).output_shape(batch)

@@ -1,30 +1,36 @@
 """Reference decoders in numpy: GV vectors and heatmaps to coordinates.
 
-These define the numbers; the native decoder (`gaussian_vector.native`) must return the same.
-The rules are spelled out in docs/decoding.md. Coordinates are 0-based pixel centres in the
-vector/heatmap grid; scores are the peak values.
+These define the numbers; the native decoder (`gaussian_vector.native`) must return the same,
+and offers the same functions (`decode_vectors`, `decode_packed`, `decode_heatmaps` and their
+`_int8` forms, each taking a `DecodeRules`), so a caller can hand either module to a head
+(`heads.Head.decode`). The rules are spelled out in docs/decoding.md. Coordinates are 0-based
+pixel centres in the vector/heatmap grid; scores are the peak values. The int8 forms here
+dequantise first (real = float32(q - zero_point) * float32(scale)), which the native decoder's
+results equal.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._checks import float_array, positive
+from ._checks import float_array
+from .decode_rules import (
+    DEFAULT_SIGMA,
+    DEFAULT_TAU,
+    SUBPIXEL_MODES,
+    DecodeRules,
+    check_subpixel,
+)
 
-#: Default Beyond Box parameters (paper Table 6: tau = sigma = 2 was best).
-DEFAULT_TAU = 2.0
-DEFAULT_SIGMA = 2.0
+__all__ = [
+    "DEFAULT_SIGMA", "DEFAULT_TAU", "SUBPIXEL_MODES", "DecodeRules", "check_subpixel",
+    "decode_heatmaps", "decode_heatmaps_int8", "decode_packed", "decode_packed_int8",
+    "decode_vector_axis", "decode_vectors", "decode_vectors_int8", "dequantise",
+    "parabola_offset", "split_packed",
+]
 
-#: Sub-pixel rules for an interior peak: the paper's quarter-pixel shift toward the larger
-#: neighbour, or the vertex of the parabola through the peak and its two neighbours.
-SUBPIXEL_MODES = ("quarter", "parabola")
-
-
-def check_subpixel(subpixel: str) -> str:
-    """`subpixel` if it names a sub-pixel rule, else a ValueError listing them."""
-    if subpixel not in SUBPIXEL_MODES:
-        raise ValueError(f"subpixel must be one of {', '.join(SUBPIXEL_MODES)}, got {subpixel!r}")
-    return subpixel
+#: Beyond Box on, tau = sigma = 2, the quarter shift: the paper's rules.
+DEFAULT_RULES = DecodeRules()
 
 
 def parabola_offset(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -39,19 +45,13 @@ def parabola_offset(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> np
 
 
 def decode_vector_axis(
-    v: np.ndarray,
-    *,
-    beyond_box: bool = True,
-    tau: float = DEFAULT_TAU,
-    sigma: float = DEFAULT_SIGMA,
-    subpixel: str = "quarter",
+    v: np.ndarray, rules: DecodeRules = DEFAULT_RULES
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode vectors `(..., w)` along their last axis into `(locations, peaks)`, both `(...)`."""
-    check_subpixel(subpixel)
     v = float_array("vector", v, min_ndim=1, last_min=2)
     # numpy float64 scalars: a denormal sigma gives inf/0 as in C++ doubles, not ZeroDivisionError
-    tau = np.float64(positive("tau", tau))
-    sigma = np.float64(positive("sigma", sigma))
+    tau = np.float64(rules.tau)
+    sigma = np.float64(rules.sigma)
     v = v.astype(np.float64, copy=False)
     w = v.shape[-1]
     # NaN never wins (docs/decoding.md): replace it by -inf for the argmax only.
@@ -67,11 +67,11 @@ def decode_vector_axis(
     right = np.where(idx == w - 1, g1, right)
     with np.errstate(invalid="ignore"):  # inf - inf: NaN, no shift
         shift = 0.25 * np.sign(np.nan_to_num(right - left, nan=0.0))
-    if subpixel == "parabola":
+    if rules.subpixel == "parabola":
         interior = (idx > 0) & (idx < w - 1)
         shift = np.where(interior, parabola_offset(left, peak, right), shift)
     loc = idx + shift
-    if beyond_box:
+    if rules.beyond_box:
         at_end = (idx == 0) | (idx == w - 1)
         outside = at_end & ~(peak >= tau)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
@@ -83,13 +83,7 @@ def decode_vector_axis(
 
 
 def decode_vectors(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    beyond_box: bool = True,
-    tau: float = DEFAULT_TAU,
-    sigma: float = DEFAULT_SIGMA,
-    subpixel: str = "quarter",
+    x: np.ndarray, y: np.ndarray, rules: DecodeRules = DEFAULT_RULES
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode x-vectors `(..., K, W)` and y-vectors `(..., K, H)`.
 
@@ -101,10 +95,23 @@ def decode_vectors(
         raise ValueError(
             f"x and y vectors must agree on all but the last axis, got {x.shape} and {y.shape}"
         )
-    kw = {"beyond_box": beyond_box, "tau": tau, "sigma": sigma, "subpixel": subpixel}
-    lx, px = decode_vector_axis(x, **kw)
-    ly, py = decode_vector_axis(y, **kw)
+    lx, px = decode_vector_axis(x, rules)
+    ly, py = decode_vector_axis(y, rules)
     return np.stack([lx, ly], axis=-1), np.minimum(px, py)
+
+
+def dequantise(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """Real float32 values of an int8/uint8 tensor: float32(q - zero_point) * float32(scale)."""
+    return (np.asarray(q).astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+
+
+def decode_vectors_int8(
+    x: np.ndarray, y: np.ndarray, scale: float, zero_point: int,
+    rules: DecodeRules = DEFAULT_RULES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`decode_vectors` of quantised x and y vectors, dequantised first."""
+    return decode_vectors(dequantise(x, scale, zero_point), dequantise(y, scale, zero_point),
+                          rules)
 
 
 def split_packed(vectors: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -115,13 +122,30 @@ def split_packed(vectors: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarra
     return vectors[..., :width], vectors[..., width:]
 
 
-def decode_heatmaps(h: np.ndarray, *, subpixel: str = "quarter") -> tuple[np.ndarray, np.ndarray]:
+def decode_packed(
+    vectors: np.ndarray, width: int, rules: DecodeRules = DEFAULT_RULES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decode the exported layout `(..., K, W + H)`, the x-vector (length `width`) first."""
+    return decode_vectors(*split_packed(vectors, width), rules)
+
+
+def decode_packed_int8(
+    vectors: np.ndarray, width: int, scale: float, zero_point: int,
+    rules: DecodeRules = DEFAULT_RULES,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`decode_packed` of a quantised tensor, dequantised first."""
+    return decode_packed(dequantise(vectors, scale, zero_point), width, rules)
+
+
+def decode_heatmaps(
+    h: np.ndarray, rules: DecodeRules = DEFAULT_RULES
+) -> tuple[np.ndarray, np.ndarray]:
     """Decode heatmaps `(..., K, H, W)`: 2-D argmax plus the quarter-pixel shift (interior only),
-    or with `subpixel="parabola"` the parabola vertex along the peak's row and column.
+    or with the rules' `subpixel="parabola"` the parabola vertex along the peak's row and column
+    (the only rule a heatmap reads).
 
     Returns coordinates `(..., K, 2)` (x, y) and scores `(..., K)` = the peak values.
     """
-    check_subpixel(subpixel)
     h = float_array("heatmaps", h, min_ndim=3, last_min=1)
     hh, ww = h.shape[-2:]
     if hh < 1:
@@ -139,7 +163,7 @@ def decode_heatmaps(h: np.ndarray, *, subpixel: str = "quarter") -> tuple[np.nda
 
     inx = (c > 0) & (c < ww - 1)
     iny = (r > 0) & (r < hh - 1)
-    if subpixel == "parabola":
+    if rules.subpixel == "parabola":
         x = c + np.where(inx, parabola_offset(at(r, c - 1), peak, at(r, c + 1)), 0.0)
         y = r + np.where(iny, parabola_offset(at(r - 1, c), peak, at(r + 1, c)), 0.0)
     else:
@@ -149,3 +173,10 @@ def decode_heatmaps(h: np.ndarray, *, subpixel: str = "quarter") -> tuple[np.nda
         x = c + 0.25 * np.nan_to_num(dx)
         y = r + 0.25 * np.nan_to_num(dy)
     return np.stack([x, y], axis=-1).astype(np.float32), peak.astype(np.float32)
+
+
+def decode_heatmaps_int8(
+    h: np.ndarray, scale: float, zero_point: int, rules: DecodeRules = DEFAULT_RULES
+) -> tuple[np.ndarray, np.ndarray]:
+    """`decode_heatmaps` of quantised heatmaps, dequantised first."""
+    return decode_heatmaps(dequantise(h, scale, zero_point), rules)

@@ -15,7 +15,8 @@ import numpy as np
 from . import metrics
 from .config import ModelConfig
 from .data.readers import Sample
-from .decode import check_subpixel, decode_heatmaps, decode_vectors
+from .decode_rules import Rules, rules_for
+from .heads import head_of
 from .preprocess import to_image_coords
 
 EXPORTED_SUFFIXES = (".onnx", ".tflite")
@@ -31,13 +32,12 @@ MATCH_RULE = ("the detection whose box overlaps the landmarks' tight box most, i
 
 @dataclass
 class Outputs:
-    """Raw network outputs for a set of faces plus the crop affines that produced them."""
+    """Raw network outputs for a set of faces, laid out as the head exports them (GV: packed
+    (N, K, W + H); heatmaps: (N, K, H, W)), plus the crop affines that produced them."""
 
     config: ModelConfig
     affines: np.ndarray  # (N, 2, 3) image -> crop
-    x: np.ndarray | None = None  # (N, K, W) GV
-    y: np.ndarray | None = None  # (N, K, H) GV
-    heatmaps: np.ndarray | None = None  # (N, K, H, W) heatmap baseline
+    output: np.ndarray  # the head's exported layout, float32
 
 
 def infer_torch(model, config: ModelConfig, samples: list[Sample], *, shrink: float = 0.0,
@@ -56,39 +56,26 @@ def infer_torch(model, config: ModelConfig, samples: list[Sample], *, shrink: fl
         from tqdm import tqdm
 
         loader = tqdm(loader, desc="eval", unit="batch", leave=False)
-    xs, ys, hms, affs = [], [], [], []
+    head = head_of(config)
+    outs, affs = [], []
     was_training = model.training
     model.eval()
     with torch.inference_mode():
         for batch in loader:
             img = batch["image"].to(dev).contiguous(memory_format=torch.channels_last)
             out = model(img)
-            if config.head == "gv":
-                xs.append(out[0].float().cpu().numpy())
-                ys.append(out[1].float().cpu().numpy())
-            else:
-                hms.append(out.float().cpu().numpy())
+            parts = out if isinstance(out, tuple) else (out,)
+            outs.append(head.pack([t.float().cpu().numpy() for t in parts]))
             affs.append(batch["affine"].numpy())
     model.train(was_training)
-    o = Outputs(config, np.concatenate(affs))
-    if config.head == "gv":
-        o.x, o.y = np.concatenate(xs), np.concatenate(ys)
-    else:
-        o.heatmaps = np.concatenate(hms)
-    return o
+    return Outputs(config, np.concatenate(affs), np.concatenate(outs))
 
 
-def decode_outputs(o: Outputs, *, beyond_box: bool = True, tau: float | None = None,
-                   sigma: float | None = None, subpixel: str = "quarter") -> np.ndarray:
-    """Outputs -> landmarks in image coordinates (N, K, 2)."""
+def decode_outputs(o: Outputs, rules: Rules = None) -> np.ndarray:
+    """Outputs -> landmarks in image coordinates (N, K, 2), by the numpy reference decoder
+    (`rules`: the model's own by default, or changes to them)."""
     cfg = o.config
-    if o.heatmaps is not None:
-        hm_xy, _ = decode_heatmaps(o.heatmaps, subpixel=subpixel)
-    else:
-        hm_xy, _ = decode_vectors(o.x, o.y, beyond_box=beyond_box,
-                                  tau=cfg.tau if tau is None else tau,
-                                  sigma=cfg.sigma if sigma is None else sigma,
-                                  subpixel=subpixel)
+    hm_xy, _ = head_of(cfg).decode(o.output, rules_for(cfg, rules))
     return np.stack([to_image_coords(hm_xy[i], o.affines[i], cfg) for i in range(len(hm_xy))])
 
 
@@ -148,9 +135,8 @@ def match_detections(samples: list[Sample], min_iou: float = MIN_IOU,
 
 
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
-            beyond_box: bool = True, tau: float | None = None, sigma: float | None = None,
-            progress: bool = False, boxes: str = "landmarks",
-            refine: bool = False, subpixel: str = "quarter",
+            rules: Rules = None, progress: bool = False, boxes: str = "landmarks",
+            refine: bool = False,
             matches: Matches | None = None) -> tuple[np.ndarray, ModelConfig]:
     """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model
     (.onnx/.tflite, through `gaussian_vector.runtime`), plus the model's config.
@@ -159,9 +145,9 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
     shrunk by `shrink`) or "detector" (the bundled face detector's, matched by
     `match_detections` unless `matches` are given; a face it misses gets NaN rows).
     `refine`: exported models, the runtime's second pass on its own landmarks' box.
-    `subpixel`: the decoder's interior-peak rule, "quarter" (the paper's) or "parabola".
+    `rules`: the decoder's `DecodeRules`, or changes to the model's own (e.g. {"subpixel":
+    "parabola"}); None: the model's.
     """
-    check_subpixel(subpixel)
     if boxes not in ("landmarks", "detector"):
         raise ValueError(f"boxes must be 'landmarks' or 'detector', got {boxes!r}")
     if refine and not is_exported(model_path):
@@ -179,48 +165,46 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
             raise ValueError(f"the detector found none of the {len(samples)} faces")
         at = [replace(s, box=tuple(map(float, b)))
               for s, b in zip(samples, matches.boxes, strict=True) if b is not None]
-        pred, config = predict(model_path, at, beyond_box=beyond_box, tau=tau, sigma=sigma,
-                               progress=progress, refine=refine, subpixel=subpixel)
+        pred, config = predict(model_path, at, rules=rules, progress=progress, refine=refine)
         out = np.full((len(samples), config.num_landmarks, 2), np.nan)
         out[found] = pred
         return out, config
     if is_exported(model_path):
-        return _predict_exported(model_path, samples, shrink, beyond_box, tau, sigma,
-                                 refine=refine, subpixel=subpixel)
+        return _predict_exported(model_path, samples, shrink, rules, refine=refine)
     from .checkpoint import load
 
     model, config, _ = load(model_path)
     o = infer_torch(model, config, samples, shrink=shrink, progress=progress)
-    return decode_outputs(o, beyond_box=beyond_box, tau=tau, sigma=sigma,
-                          subpixel=subpixel), config
+    return decode_outputs(o, rules), config
 
 
-def _predict_exported(path, samples, shrink, beyond_box, tau, sigma, *, refine=False,
-                      subpixel="quarter") -> tuple[np.ndarray, ModelConfig]:
+def _predict_exported(path: str | Path, samples: list[Sample], shrink: float, rules: Rules, *,
+                      refine: bool = False) -> tuple[np.ndarray, ModelConfig]:
     """Exported models go through the on-device runtime, exactly as a board runs them."""
     from .data.boxes import face_box
     from .image import load_image
-    from .runtime import Landmarker
+    from .runtime import FacePipeline
 
     # min_score=0: an evaluation scores every face, including the ones a board would refuse
-    lm = Landmarker.from_file(path, beyond_box=beyond_box, tau=tau, sigma=sigma,
-                              subpixel=subpixel, min_score=0.0)
-    out = [lm.detect(load_image(s.image), face_box(s, shrink)[None], refine=refine)[0].landmarks
+    run = FacePipeline.from_file(path, rules=rules, min_score=0.0)
+    out = [run.detect(load_image(s.image), face_box(s, shrink)[None], refine=refine)[0].landmarks
            for s in samples]
-    return np.stack(out).astype(np.float64), lm.config
+    return np.stack(out).astype(np.float64), run.landmarker.config
 
 
 def sweep_beyond_box(o: Outputs, samples: list[Sample], taus: list[float],
                      sigmas: list[float], scheme: str = "300w68",
-                     subpixel: str = "quarter") -> list[dict]:
-    """ION NME for every (tau, sigma) Beyond Box setting plus BBS off, from one network pass."""
+                     rules: Rules = None) -> list[dict]:
+    """ION NME for every (tau, sigma) Beyond Box setting plus BBS off, from one network pass
+    (the other rules: `rules`, the model's own by default)."""
     gt = np.stack([s.points for s in samples])
-    off = decode_outputs(o, beyond_box=False, subpixel=subpixel)
+    base = rules_for(o.config, rules)
+    off = decode_outputs(o, replace(base, beyond_box=False))
     rows = [{"beyond_box": False, "tau": None, "sigma": None,
              "nme_ion": float(metrics.nme_per_image(off, gt, scheme).mean())}]
     for tau in taus:
         for sigma in sigmas:
-            pred = decode_outputs(o, beyond_box=True, tau=tau, sigma=sigma, subpixel=subpixel)
+            pred = decode_outputs(o, replace(base, beyond_box=True, tau=tau, sigma=sigma))
             rows.append({"beyond_box": True, "tau": tau, "sigma": sigma,
                          "nme_ion": float(metrics.nme_per_image(pred, gt, scheme).mean())})
     return rows

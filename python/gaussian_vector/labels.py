@@ -2,7 +2,9 @@
 
 One class per scheme with `encode` (coordinates -> training targets) and `decode` (network
 output -> coordinates), in the shape of MMPose's codecs. numpy only; batched over any leading
-axes. Coordinates are in label (heatmap) pixels, 0-based pixel centres.
+axes. Coordinates are in label (heatmap) pixels, 0-based pixel centres. A model's head
+(`heads.GVHead`, `heads.HeatmapHead`) encodes its training labels with these and decodes its
+exported output by the same decoders.
 
 Peak placement (the paper leaves it open; docs/design.md, "Conventions"): a sub-pixel x0 has no
 element at distance 0, so the element nearest to x0 gets 1 + theta when x0 lies inside the vector's
@@ -19,6 +21,7 @@ import numpy as np
 
 from . import decode as _decode
 from ._checks import positive
+from .decode_rules import DEFAULT_TAU, DecodeRules
 
 
 def _coords(keypoints: np.ndarray) -> np.ndarray:
@@ -60,7 +63,7 @@ class VectorLabel:
     height: int = 64
     sigma: float = 2.0
     theta: float = 3.0
-    tau: float = _decode.DEFAULT_TAU
+    tau: float = DEFAULT_TAU
     beyond_box: bool = True
 
     def __post_init__(self) -> None:
@@ -71,6 +74,11 @@ class VectorLabel:
         if not np.isfinite(self.theta) or self.theta < 0:
             raise ValueError(f"theta must be a finite number >= 0, got {self.theta!r}")
 
+    @property
+    def rules(self) -> DecodeRules:
+        """The rules these labels decode by: Beyond Box with this tau and the labels' sigma."""
+        return DecodeRules(self.beyond_box, self.tau, self.sigma)
+
     def encode(self, keypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Coordinates `(..., K, 2)` -> x labels `(..., K, W)` and y labels `(..., K, H)`."""
         kp = _coords(keypoints)
@@ -80,9 +88,7 @@ class VectorLabel:
 
     def decode(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Vectors -> coordinates `(..., K, 2)` and scores `(..., K)` (reference decoder)."""
-        return _decode.decode_vectors(
-            x, y, beyond_box=self.beyond_box, tau=self.tau, sigma=self.sigma
-        )
+        return _decode.decode_vectors(x, y, self.rules)
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,22 @@
 """The native decoder: `gaussian_vector._native` (the C++ library `gv_decode`) from Python.
 
 Same rules and the same float32 numbers as the numpy reference `gaussian_vector.decode`
-(docs/decoding.md), much faster: about a microsecond per face of 68 landmarks. int8/uint8 network
-outputs are decoded as they come from the interpreter, with their scale and zero point: argmax
-runs on the raw integers and only the few values the rules read are dequantised, with results
-identical to dequantising first (real = float32(q - zero_point) * float32(scale)).
+(docs/decoding.md), and the same functions, much faster: about a microsecond per face of 68
+landmarks. int8/uint8 network outputs are decoded as they come from the interpreter, with their
+scale and zero point: argmax runs on the raw integers and only the few values the rules read are
+dequantised, with results identical to dequantising first
+(real = float32(q - zero_point) * float32(scale)).
 
 Inputs must be numpy arrays, C-contiguous, of exactly the dtype each function names (no silent
 copies); anything else raises ValueError naming the problem. Every call releases the GIL while
 it decodes, and calls are safe from any number of threads. See docs/native.md.
 
-`subpixel`, in every decoder, is the rule for an interior peak: "quarter" (the paper's
+`rules`, in every decoder, is a `DecodeRules` (checked when it was made): Beyond Box with its
+tau and sigma, and `subpixel`, the rule for an interior peak: "quarter" (the paper's
 quarter-pixel shift toward the larger neighbour) or "parabola" (the vertex of the parabola
-through the peak and its two neighbours, on the real values; docs/decoding.md rule 2b).
+through the peak and its two neighbours, on the real values; docs/decoding.md rule 2b). Its
+fields, in order (`rules.args`), are the binding's arguments after the arrays: the C++
+`gv::VectorParams`. Heatmaps read only `subpixel`.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import warnings
 
 import numpy as np
 
-from .decode import DEFAULT_SIGMA, DEFAULT_TAU
+from .decode_rules import DecodeRules
 
 try:
     from . import _native
@@ -32,6 +36,10 @@ except ImportError as exc:  # pragma: no cover - depends on how the package was 
         "package from source with `pip install .` (needs CMake >= 3.18 and a C++17 compiler), "
         "or use the numpy reference gaussian_vector.decode. Cause: " + str(exc)
     ) from exc
+
+#: The C++ timing loops of `gv-bench decode` (memcpy and decoding timed by the same
+#: steady_clock loop, ns per iteration): the binding's own, passed through.
+from ._native import benchmark_heatmaps, benchmark_memcpy, benchmark_vectors  # noqa: E402
 
 
 def _warn_about_ignored_isa() -> None:
@@ -48,6 +56,9 @@ def _warn_about_ignored_isa() -> None:
 _warn_about_ignored_isa()
 
 __all__ = [
+    "benchmark_heatmaps",
+    "benchmark_memcpy",
+    "benchmark_vectors",
     "decode_heatmaps",
     "decode_heatmaps_int8",
     "decode_packed",
@@ -59,89 +70,57 @@ __all__ = [
 ]
 
 Decoded = tuple[np.ndarray, np.ndarray]
+#: Beyond Box on, tau = sigma = 2, the quarter shift: the paper's rules.
+DEFAULT_RULES = DecodeRules()
 
 
-def decode_vectors(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    beyond_box: bool = True,
-    tau: float = DEFAULT_TAU,
-    sigma: float = DEFAULT_SIGMA,
-    subpixel: str = "quarter",
-) -> Decoded:
+def decode_vectors(x: np.ndarray, y: np.ndarray, rules: DecodeRules = DEFAULT_RULES) -> Decoded:
     """Decode float32 x-vectors `(..., K, W)` and y-vectors `(..., K, H)`.
 
     Returns coordinates `(..., K, 2)` (x, y; vector pixels, 0-based pixel centres) and scores
     `(..., K)` = min of the two peaks, both float32.
     """
-    return _native.decode_vectors(x, y, beyond_box, tau, sigma, subpixel)
+    return _native.decode_vectors(x, y, *rules.args)
 
 
 def decode_vectors_int8(
-    x: np.ndarray,
-    y: np.ndarray,
-    scale: float,
-    zero_point: int,
-    *,
-    beyond_box: bool = True,
-    tau: float = DEFAULT_TAU,
-    sigma: float = DEFAULT_SIGMA,
-    subpixel: str = "quarter",
+    x: np.ndarray, y: np.ndarray, scale: float, zero_point: int,
+    rules: DecodeRules = DEFAULT_RULES,
 ) -> Decoded:
     """Decode quantised vectors: x `(..., K, W)` and y `(..., K, H)`, both int8 or both uint8.
 
     `scale` (> 0) and `zero_point` (in the dtype's range) give real = (q - zero_point) * scale;
     `tau` is in real units. Returns float32 coordinates `(..., K, 2)` and scores `(..., K)`.
     """
-    return _native.decode_vectors_int8(
-        x, y, scale, zero_point, beyond_box, tau, sigma, subpixel
-    )
+    return _native.decode_vectors_int8(x, y, scale, zero_point, *rules.args)
 
 
-def decode_packed(
-    vectors: np.ndarray,
-    width: int,
-    *,
-    beyond_box: bool = True,
-    tau: float = DEFAULT_TAU,
-    sigma: float = DEFAULT_SIGMA,
-    subpixel: str = "quarter",
-) -> Decoded:
+def decode_packed(vectors: np.ndarray, width: int, rules: DecodeRules = DEFAULT_RULES) -> Decoded:
     """Decode the exported layout: float32 `(..., K, W + H)`, the x-vector (length `width` = W)
     first, then the y-vector. Same results as splitting and calling `decode_vectors`."""
-    return _native.decode_packed(vectors, width, beyond_box, tau, sigma, subpixel)
+    return _native.decode_packed(vectors, width, *rules.args)
 
 
 def decode_packed_int8(
-    vectors: np.ndarray,
-    width: int,
-    scale: float,
-    zero_point: int,
-    *,
-    beyond_box: bool = True,
-    tau: float = DEFAULT_TAU,
-    sigma: float = DEFAULT_SIGMA,
-    subpixel: str = "quarter",
+    vectors: np.ndarray, width: int, scale: float, zero_point: int,
+    rules: DecodeRules = DEFAULT_RULES,
 ) -> Decoded:
     """Decode the exported layout `(..., K, W + H)` as int8 or uint8 with scale and zero point."""
-    return _native.decode_packed_int8(
-        vectors, width, scale, zero_point, beyond_box, tau, sigma, subpixel
-    )
+    return _native.decode_packed_int8(vectors, width, scale, zero_point, *rules.args)
 
 
-def decode_heatmaps(heatmaps: np.ndarray, *, subpixel: str = "quarter") -> Decoded:
+def decode_heatmaps(heatmaps: np.ndarray, rules: DecodeRules = DEFAULT_RULES) -> Decoded:
     """Decode float32 heatmaps `(..., K, H, W)` (the baseline): 2-D argmax plus, on each axis
-    where the peak is interior, the `subpixel` rule along its row (x) and column (y). Returns
-    coordinates `(..., K, 2)` and peak scores `(..., K)`."""
-    return _native.decode_heatmaps(heatmaps, subpixel)
+    where the peak is interior, the rules' `subpixel` rule along its row (x) and column (y).
+    Returns coordinates `(..., K, 2)` and peak scores `(..., K)`."""
+    return _native.decode_heatmaps(heatmaps, rules.subpixel)
 
 
 def decode_heatmaps_int8(
-    heatmaps: np.ndarray, scale: float, zero_point: int, *, subpixel: str = "quarter"
+    heatmaps: np.ndarray, scale: float, zero_point: int, rules: DecodeRules = DEFAULT_RULES
 ) -> Decoded:
     """Decode int8 or uint8 heatmaps `(..., K, H, W)` with scale and zero point."""
-    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, subpixel)
+    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, rules.subpixel)
 
 
 def isa() -> str:

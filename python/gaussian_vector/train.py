@@ -10,6 +10,7 @@ import os
 import random
 import time
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from .data.augment import AugmentConfig
 from .data.dataset import LandmarkDataset
 from .data.readers import ReadSummary, Sample, read_300w, read_name_list
 from .evaluate import decode_outputs, evaluate, infer_torch
+from .heads import head_of
 from .metrics import format_summary
 
 log = logging.getLogger(__name__)
@@ -116,12 +118,9 @@ def awing_weighted_mse(out: torch.Tensor, target: torch.Tensor, weight: float) -
 
 
 def loss_fn(out, batch: dict, config: ModelConfig, awing_weight: float = 0.0) -> torch.Tensor:
-    """MSE on vector labels (GV) or on heatmaps (baseline), either optionally AWing-weighted."""
-    if config.head == "gv":
-        x, y = out
-        return (awing_weighted_mse(x, batch["x"], awing_weight)
-                + awing_weighted_mse(y, batch["y"], awing_weight))
-    return awing_weighted_mse(out, batch["heatmap"], awing_weight)
+    """MSE of each network output against its label, as the head pairs them (GV: x and y
+    vectors; baseline: heatmaps), optionally AWing-weighted."""
+    return head_of(config).loss(out, batch, partial(awing_weighted_mse, weight=awing_weight))
 
 
 def validate(model, config: ModelConfig, val_ds: LandmarkDataset, device) -> dict:

@@ -20,9 +20,9 @@ import numpy as np
 from ..console.argtypes import positive_float
 from ..console.extras import installed, need, one_line_errors
 from ..console.outputs import prepare_outputs
-from ..decode import SUBPIXEL_MODES
 from ..evaluate import MIN_IOU
 from ..metrics import format_summary
+from .decode_options import add_decode_options, rule_changes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,13 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refine", action="store_true",
                    help="exported models: the runtime's second pass on the box of its own "
                    "first landmarks")
-    p.add_argument("--no-bbs", action="store_true", help="GV: decode without Beyond Box")
-    p.add_argument("--subpixel", choices=SUBPIXEL_MODES, default="quarter",
-                   help="sub-pixel rule for an interior peak: the paper's quarter-pixel shift "
-                   "(default) or the vertex of the parabola through the peak and its neighbours")
-    p.add_argument("--tau", type=positive_float, help="Beyond Box tau (default: the model's)")
-    p.add_argument("--sigma", type=positive_float,
-                   help="Beyond Box sigma (default: the model's)")
+    add_decode_options(p)
     p.add_argument("--threshold", type=positive_float, default=0.1,
                    help="FR/AUC/CED threshold")
     p.add_argument("--points", type=int, default=68, help="points per .pts file")
@@ -77,6 +71,7 @@ def sweep(args, samples, scheme: str) -> int:
     """--sweep-bbs: one network pass, many decodings; prints and writes the grid."""
     from ..checkpoint import load
     from ..evaluate import infer_torch, is_exported, sweep_beyond_box
+    from ..heads import head_of
 
     if is_exported(args.model[0]):
         print(f"gv-eval: --sweep-bbs runs a torch checkpoint once and decodes its vectors many "
@@ -87,11 +82,12 @@ def sweep(args, samples, scheme: str) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f"gv-eval: --sweep-bbs needs a GV checkpoint: {e}", file=sys.stderr)
         return 2
-    if config.head != "gv":
+    if "beyond_box" not in head_of(config).rules_read:
         print("gv-eval: --sweep-bbs needs a GV model", file=sys.stderr)
         return 2
     o = infer_torch(model, config, samples, shrink=args.shrink)
-    rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme, args.subpixel)
+    rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme,
+                            {"subpixel": args.subpixel})
     best = min(rows[1:], key=lambda r: r["nme_ion"])
     for r in rows:
         tag = "BBS off" if not r["beyond_box"] else f"tau {r['tau']:g} sigma {r['sigma']:g}"
@@ -200,8 +196,8 @@ def detector_report(model: str, res: dict, samples: list, matches, args, scheme:
     from ..metrics import paired_difference
 
     scored = [s for s, f in zip(samples, matches.found, strict=True) if f]
-    ref, _ = predict(model, scored, beyond_box=not args.no_bbs, tau=args.tau, sigma=args.sigma,
-                     progress=sys.stderr.isatty(), refine=args.refine, subpixel=args.subpixel)
+    ref, _ = predict(model, scored, rules=rule_changes(args), progress=sys.stderr.isatty(),
+                     refine=args.refine)
     boxed = evaluate(ref, scored, scheme, args.threshold)
     diff = paired_difference(res["per_image_ion"], boxed["per_image_ion"])
     print(f"  box from landmarks, same {len(scored)} faces: "
@@ -213,6 +209,73 @@ def detector_report(model: str, res: dict, samples: list, matches, args, scheme:
                          "iou": {s.name: v for s, v in zip(samples, matches.iou, strict=True)}}}
 
 
+def read_faces(args: argparse.Namespace) -> tuple[list, object, str]:
+    """(the annotated faces, with --boxes-file's boxes; what the reader skipped; the scheme's
+    name). ValueError or FileNotFoundError: the line to print."""
+    from ..data.readers import read_300w, read_name_list
+    from ..schemes import get_scheme
+
+    scheme = get_scheme(args.points).name
+    names = read_name_list(args.names) if args.names else None
+    samples, summary = read_300w(args.data, n_points=args.points, names=names)
+    if not samples:
+        raise ValueError(f"no annotated faces in {args.data} ({summary})")
+    if args.boxes_file:
+        from ..data.boxes import read_boxes, with_boxes
+
+        samples, n_missing = with_boxes(samples, read_boxes(args.boxes_file))
+        if n_missing:
+            print(f"gv-eval: {n_missing} of {len(samples)} faces have no box in "
+                  f"{args.boxes_file}: they use their landmarks' box", file=sys.stderr)
+    return samples, summary, scheme
+
+
+def score(model: str, args: argparse.Namespace, samples: list, summary, scheme: str,
+          matches) -> dict:
+    """One model's metrics on the faces (the detector's matches where given), with what it
+    ran as; printed in one line. ValueError or FileNotFoundError: the line to print."""
+    from ..decode_rules import rules_for
+    from ..evaluate import evaluate, predict
+
+    pred, config = predict(model, samples, shrink=args.shrink, rules=rule_changes(args),
+                           progress=sys.stderr.isatty(), boxes=args.boxes,
+                           refine=args.refine, matches=matches)
+    rules = rules_for(config, rule_changes(args))
+    found = np.ones(len(samples), bool) if matches is None else matches.found
+    scored = [s for s, f in zip(samples, found, strict=True) if f]
+    boxes_label = str(args.boxes_file) if args.boxes_file else args.boxes
+    res = evaluate(pred[found], scored, scheme, args.threshold)
+    res.update(model=str(model), data=str(args.data), shrink=args.shrink,
+               boxes=boxes_label,
+               refine=args.refine,
+               missed=[s.name for s, f in zip(samples, found, strict=True) if not f],
+               beyond_box=rules.beyond_box, subpixel=rules.subpixel,
+               skipped=len(summary.skipped),
+               head=config.head,
+               tau=rules.tau,
+               sigma=rules.sigma,
+               names=[s.name for s in scored])
+    print(f"{model}: {'end to end, ' if matches else ''}n={res['n']} "
+          f"{format_summary(res, args.threshold)}  (shrink "
+          f"{args.shrink:g}, BBS "
+          f"{'on' if rules.beyond_box else 'off'}, {rules.subpixel}, boxes {boxes_label}"
+          f"{', refined' if args.refine else ''})")
+    return res
+
+
+def write_results(args: argparse.Namespace, results: dict[str, dict]) -> None:
+    """The comparison of the models (printed), the JSON and the CED plot."""
+    comparison = compare_first(results)
+    if args.json:
+        out = (next(iter(results.values())) if len(results) == 1
+               else {"models": results, "comparison": comparison})
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=1))
+    if args.plot:
+        curves = {m: np.asarray(r["per_image_ion"]) for m, r in results.items()}
+        plot_ced(curves, args.plot, args.threshold)
+
+
 @one_line_errors("gv-eval")
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -221,93 +284,40 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(f"gv-eval: error: {problem}", file=sys.stderr)
         return 2
-    from ..data.readers import read_300w, read_name_list
-    from ..evaluate import evaluate, match_detections, predict
-
-    problem = refused(args)
+    problem = refused(args) or prepare_outputs({"--json": args.json, "--plot": args.plot})
     if problem:
         print(f"gv-eval: {problem}", file=sys.stderr)
         return 2
-    problem = prepare_outputs({"--json": args.json, "--plot": args.plot})
-    if problem:
-        print(f"gv-eval: {problem}", file=sys.stderr)
-        return 2
-    from ..schemes import get_scheme
-
     try:
-        scheme = get_scheme(args.points).name
-        names = read_name_list(args.names) if args.names else None
-        samples, summary = read_300w(args.data, n_points=args.points, names=names)
+        samples, summary, scheme = read_faces(args)
     except (FileNotFoundError, ValueError) as e:
         print(f"gv-eval: {e}", file=sys.stderr)
         return 2
-    if not samples:
-        print(f"gv-eval: no annotated faces in {args.data} ({summary})", file=sys.stderr)
-        return 2
-    if args.boxes_file:
-        from ..data.boxes import read_boxes, with_boxes
-
-        try:
-            samples, n_missing = with_boxes(samples, read_boxes(args.boxes_file))
-        except (FileNotFoundError, ValueError) as e:
-            print(f"gv-eval: {e}", file=sys.stderr)
-            return 2
-        if n_missing:
-            print(f"gv-eval: {n_missing} of {len(samples)} faces have no box in "
-                  f"{args.boxes_file}: they use their landmarks' box", file=sys.stderr)
     if args.sweep_bbs:
         return sweep(args, samples, scheme)
-    results, curves = {}, {}
-    boxes_label = str(args.boxes_file) if args.boxes_file else args.boxes
     matches = None
     if args.boxes == "detector":  # once for every model: the detector does not depend on it
+        from ..evaluate import match_detections
+
         matches = match_detections(samples, args.min_iou)
         if not matches.found.any():
             print(f"gv-eval: the detector found none of the {len(samples)} faces (IoU >= "
                   f"{args.min_iou:g} with the landmarks' box)", file=sys.stderr)
             return 1
-    found = np.ones(len(samples), bool) if matches is None else matches.found
-    scored = [s for s, f in zip(samples, found, strict=True) if f]
-    missed = [s.name for s, f in zip(samples, found, strict=True) if not f]
+    results = {}
     for model in args.model:
         try:
-            pred, config = predict(model, samples, shrink=args.shrink,
-                                   beyond_box=not args.no_bbs, tau=args.tau, sigma=args.sigma,
-                                   progress=sys.stderr.isatty(), boxes=args.boxes,
-                                   refine=args.refine, subpixel=args.subpixel, matches=matches)
+            res = results[str(model)] = score(model, args, samples, summary, scheme, matches)
         except (FileNotFoundError, ValueError) as e:
             print(f"gv-eval: {e}", file=sys.stderr)
             return 2
-        res = evaluate(pred[found], scored, scheme, args.threshold)
-        res.update(model=str(model), data=str(args.data), shrink=args.shrink,
-                   boxes=boxes_label,
-                   refine=args.refine, missed=missed,
-                   beyond_box=not args.no_bbs, subpixel=args.subpixel,
-                   skipped=len(summary.skipped),
-                   head=config.head,
-                   tau=config.tau if args.tau is None else args.tau,
-                   sigma=config.sigma if args.sigma is None else args.sigma,
-                   names=[s.name for s in scored])
-        results[str(model)] = res
-        curves[str(model)] = np.asarray(res["per_image_ion"])
-        print(f"{model}: {'end to end, ' if matches else ''}n={res['n']} "
-              f"{format_summary(res, args.threshold)}  (shrink "
-              f"{args.shrink:g}, BBS "
-              f"{'off' if args.no_bbs else 'on'}, {args.subpixel}, boxes {boxes_label}"
-              f"{', refined' if args.refine else ''})")
         if matches is not None:
             res.update(detector_report(model, res, samples, matches, args, scheme))
+            missed = res["missed"]
             print(f"  the detector missed {len(missed)} of {len(samples)} faces (not scored)"
                   f"{': ' if missed else ''}{', '.join(missed[:20])}"
                   f"{' ... (all in --json)' if len(missed) > 20 else ''}")
-    comparison = compare_first(results)
-    if args.json:
-        out = (next(iter(results.values())) if len(results) == 1
-               else {"models": results, "comparison": comparison})
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=1))
-    if args.plot:
-        plot_ced(curves, args.plot, args.threshold)
+    write_results(args, results)
     return 0
 
 

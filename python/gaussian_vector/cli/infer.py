@@ -26,8 +26,8 @@ import numpy as np
 from ..console.argtypes import int_at_least, nonnegative_float
 from ..console.extras import one_line_errors
 from ..console.outputs import prepare_outputs
-from ..decode import SUBPIXEL_MODES
-from ..runtime import DelegateSpec, Landmarker, NoFaceError, RuntimeFailure
+from ..runtime import DelegateSpec, FacePipeline, NoFaceError, RuntimeFailure
+from .decode_options import add_decode_options, rule_changes
 from .results import STDOUT, ResultWriter, face_summary
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".tif", ".tiff", ".webp"}
@@ -63,13 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use this face box (tight landmark box) instead of the detector")
     p.add_argument("--refine", action="store_true",
                    help="second pass on the box around the first landmarks (2x the invokes)")
-    p.add_argument("--subpixel", choices=SUBPIXEL_MODES, default="quarter",
-                   help="decoder's sub-pixel rule: the paper's quarter-pixel shift (default) or "
-                   "the parabola vertex (about 2%% lower error, docs/decoding.md)")
     p.add_argument("--min-score", type=nonnegative_float, metavar="S",
                    help="lowest face score (mean landmark confidence) taken as a face: lower "
                    "ones are the detector's false alarms, or a --box with no readable face "
                    "(default: the model head's, docs/runtime.md; 0 keeps every result)")
+    add_decode_options(p)
     p.add_argument("--json", metavar="OUT", help="write all results here as one JSON document "
                    "at the end (and on Ctrl-C, with what was done); - for stdout")
     p.add_argument("--jsonl", metavar="OUT", help="write each image's or frame's result here as "
@@ -184,10 +182,10 @@ def parse_box(text: str | None) -> np.ndarray | None:
 
 
 class Runner:
-    """Runs one landmarker over the inputs. Each image's or frame's record goes to `results` as
-    soon as it is done; failures go to stderr; `say` gets one summary line per file."""
+    """Runs one face pipeline over the inputs. Each image's or frame's record goes to `results`
+    as soon as it is done; failures go to stderr; `say` gets one summary line per file."""
 
-    def __init__(self, lm: Landmarker, box: np.ndarray | None, draw_dir: Path | None,
+    def __init__(self, lm: FacePipeline, box: np.ndarray | None, draw_dir: Path | None,
                  refine: bool = False, *, results: ResultWriter,
                  say: Callable[[str], None] | None = None,
                  draw_max_side: int = DRAW_MAX_SIDE) -> None:
@@ -293,18 +291,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.delegate:
             opts = dict(o.partition("=")[::2] for o in args.delegate_option)
             delegate = DelegateSpec(args.delegate, opts)
-        lm = Landmarker.from_file(args.model, delegate=delegate, threads=args.threads,
-                                  cpu_fallback=args.cpu_fallback, providers=args.provider,
-                                  kernels=args.kernels, subpixel=args.subpixel,
-                                  min_score=args.min_score)
+        lm = FacePipeline.from_file(args.model, delegate=delegate, threads=args.threads,
+                                    cpu_fallback=args.cpu_fallback, providers=args.provider,
+                                    kernels=args.kernels, rules=rule_changes(args),
+                                    min_score=args.min_score)
     except (RuntimeFailure, ValueError, argparse.ArgumentTypeError) as e:
         print(f"gv-infer: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("gv-infer: interrupted before any file was run", file=sys.stderr)
         return 130
-    if lm.backend.cpu_ops:
-        ops = lm.backend.cpu_ops
+    if lm.landmarker.backend.cpu_ops:
+        ops = lm.landmarker.backend.cpu_ops
         print(f"gv-infer: note: {len(ops)} op(s) not taken by the delegate run on the CPU: "
               f"{', '.join(ops[:12])}{' ...' if len(ops) > 12 else ''}", file=sys.stderr)
     from tqdm import tqdm

@@ -12,8 +12,8 @@ from torch.utils.data import Dataset
 
 from .. import affine
 from ..config import ModelConfig
+from ..heads import head_of
 from ..image import load_image
-from ..labels import HeatmapLabel, VectorLabel
 from ..preprocess import normalise
 from ..schemes import get_scheme
 from .augment import NO_AUGMENT, AugmentConfig, occlude, sample_transform, transform_points
@@ -22,8 +22,8 @@ from .readers import Sample
 
 
 class LandmarkDataset(Dataset):
-    """Items: {"image": (3,S,S) float, "points": (K,2) label coords, "x","y" or "heatmap",
-    "affine": (2,3) image->crop, "index"}."""
+    """Items: {"image": (3,S,S) float, "points": (K,2) label coords, "affine": (2,3)
+    image->crop, "index"} and the head's labels ("x" and "y", or "heatmap")."""
 
     def __init__(
         self,
@@ -49,9 +49,7 @@ class LandmarkDataset(Dataset):
         self.epoch = 0
         self.shrink = shrink
         self._cache: dict[int, np.ndarray] | None = {} if cache else None
-        n = config.output_size
-        self.vector_label = VectorLabel(n, n, config.sigma, config.theta)
-        self.heatmap_label = HeatmapLabel(n, n, config.sigma)
+        self.head = head_of(config)
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -97,9 +95,5 @@ class LandmarkDataset(Dataset):
             "affine": torch.from_numpy(m.astype(np.float64)),
             "index": i,
         }
-        if cfg.head == "gv":
-            x, y = self.vector_label.encode(pts)
-            item["x"], item["y"] = torch.from_numpy(x), torch.from_numpy(y)
-        else:
-            item["heatmap"] = torch.from_numpy(self.heatmap_label.encode(pts))
+        item.update((k, torch.from_numpy(v)) for k, v in self.head.encode(pts).items())
         return item

@@ -13,7 +13,7 @@ from .blazeface import (
 
 
 def default_detector(threads: int | None = None, kernels: str = "default") -> BlazeFace:
-    """The detector `Landmarker` uses when no boxes are given."""
+    """The detector `runtime.FacePipeline` uses unless it is given another."""
     return BlazeFace(threads=threads, kernels=kernels)
 
 

@@ -74,9 +74,13 @@ class GVNet(HeatmapNet):
         return self.bpm(self.heatmaps(images))
 
 
+#: head name (`ModelConfig.head`, `heads.HEADS`) -> the network that ends in it
+NETWORKS: dict[str, type[HeatmapNet]] = {"gv": GVNet, "heatmap": HeatmapNet}
+
+
 def build_model(config: ModelConfig) -> HeatmapNet:
     """The network a config describes: GVNet for head 'gv', HeatmapNet for 'heatmap'."""
-    return GVNet(config) if config.head == "gv" else HeatmapNet(config)
+    return NETWORKS[config.head](config)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -1,29 +1,29 @@
-"""`Landmarker`: image (+ face boxes) -> landmarks in image coordinates, on the board.
+"""`Landmarker`: image + face boxes -> landmarks in image coordinates, on the board.
 
-The flow is the on-device one of docs/design.md ("Flows"): face box (given, or the bundled detector)
--> the training's affine crop (`preprocess.crop_face`) -> the interpreter (on a delegate where
-asked) -> packed x/y vectors -> native decoder (argmax, shift, Beyond Box) -> inverse affine ->
-landmarks. Everything the crop and the decoder need comes from the model's metadata; nothing else is
-read.
+The model's part of the on-device flow of docs/design.md ("Flows"): face box -> the training's
+affine crop (`preprocess.crop_face`) -> the interpreter (on a delegate where asked) -> the
+head's output -> its decoder (native: argmax, shift, Beyond Box) -> inverse affine -> landmarks.
+Everything the crop and the decoder need comes from the model's metadata; nothing else is read.
+Finding the faces, the face-score filter and refine are `pipeline.FacePipeline`'s.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from ..affine import box_from_landmarks
-from ..decode import check_subpixel
+from ..decode_rules import Rules, rules_for
+from ..heads import HEADS, head_of
 from ..image import as_rgb, load_image
-from ..metadata import GV_LAYOUT, HEATMAP_LAYOUT, ModelMetadata
+from ..metadata import ModelMetadata
 from ..preprocess import crop_face, to_image_coords
-from .decoding import DecodeParams, decode_heatmap_output, decode_packed, native_available
+from .decoding import decode_output, native_available
 from .delegates import DelegateSpec
-from .errors import BoxError, ModelError, NoFaceError, NotAFaceError
+from .errors import BoxError, ModelError
 from .inputs import InputEncoder
 from .interpreters import Backend, open_backend
 from .model_file import model_format, read_metadata
@@ -31,14 +31,6 @@ from .models import resolve_model
 
 #: Largest batch sent to the interpreter at once when the model's batch axis is dynamic.
 MAX_BATCH = 32
-
-Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-
-#: Lowest face score (mean landmark confidence) taken as a face, per head. Measured with the
-#: shipped models on 970 faces (bench/face_scores.py, docs/runtime.md): GV faces score >= 1.14
-#: (fp32 and int8, boxes shrunk 30% included; two int8 failures, NME 29%, score 0.41-0.48) and
-#: heatmap faces >= 0.58; synthetic non-faces score <= 0.42 (GV) and <= 0.37 (heatmap).
-MIN_FACE_SCORE = {"gv": 0.6, "heatmap": 0.4}
 
 
 @dataclass
@@ -75,7 +67,8 @@ class Face:
 
 @dataclass
 class Timing:
-    """Milliseconds spent in each step of the last `detect` call."""
+    """Milliseconds spent in each step of the last `detect` call (finding faces: the
+    pipeline's; a landmarker's own passes leave it 0)."""
 
     detect_faces: float = 0.0
     preprocess: float = 0.0
@@ -121,7 +114,8 @@ def check_threads(threads: object) -> None:
 
 
 class Landmarker:
-    """A loaded landmark model plus its pre- and post-processing. Build with `from_file`."""
+    """A loaded landmark model plus its pre- and post-processing: landmarks of the faces in
+    given boxes. Build with `from_file`."""
 
     def __init__(
         self,
@@ -129,33 +123,17 @@ class Landmarker:
         metadata: ModelMetadata,
         path: Path,
         *,
-        detector: Detector | None = None,
         threads: int | None = None,
         use_native: bool | None = None,
-        beyond_box: bool = True,
-        tau: float | None = None,
-        sigma: float | None = None,
-        subpixel: str = "quarter",
+        rules: Rules = None,
         kernels: str = "default",
-        min_score: float | None = None,
     ) -> None:
         self.backend, self.metadata, self.path = backend, metadata, path
-        self._kernels = kernels
         self.config = metadata.config
-        self._detector = detector
-        self._threads = threads
+        self.head = head_of(self.config)
+        self.threads, self.kernels = threads, kernels  # what a detector beside it runs with
         self._use_native = use_native
-        self.decode_params = DecodeParams(
-            width=self.config.output_size,
-            tau=self.config.tau if tau is None else float(tau),
-            sigma=self.config.sigma if sigma is None else float(sigma),
-            beyond_box=bool(beyond_box),
-            subpixel=check_subpixel(subpixel),
-        )
-        self.min_score = (MIN_FACE_SCORE.get(self.config.head, 0.0) if min_score is None
-                          else float(min_score))
-        if not (np.isfinite(self.min_score) and self.min_score >= 0):
-            raise ValueError(f"min_score must be a finite number >= 0, got {min_score!r}")
+        self.rules = rules_for(self.config, rules)
         self.timing = Timing()
         self._check_contract()
         self._encode = InputEncoder(self.config, metadata.input.layout, backend.input.dtype,
@@ -170,28 +148,19 @@ class Landmarker:
         *,
         cpu_fallback: bool = False,
         providers: Sequence[str] | None = None,
-        detector: Detector | None = None,
         use_native: bool | None = None,
-        beyond_box: bool = True,
-        tau: float | None = None,
-        sigma: float | None = None,
-        subpixel: str = "quarter",
+        rules: Rules = None,
         kernels: str = "default",
-        min_score: float | None = None,
     ) -> Landmarker:
         """Load an exported model (.tflite or .onnx; None or a shipped name like 'default').
 
         `delegate`: an external TFLite delegate library (path, 'LIB:key=value;...', a
         (path, options) pair, a DelegateSpec, or a list of them). It fails with DelegateError
         naming the library unless `cpu_fallback` is set. `providers`: ONNX Runtime execution
-        providers. `detector`: a callable image -> (boxes (M, 4), scores (M,)); by default the
-        bundled BlazeFace, loaded on first use. `use_native=False` forces the numpy decoder.
-        `beyond_box`, `tau`, `sigma` override the decoder's settings from the metadata;
-        `subpixel` picks the interior-peak rule: 'quarter' (the paper's) or 'parabola'.
-        `kernels` ('default', 'builtin', 'reference') picks the TFLite kernel set, for the
-        model and the bundled detector alike (reference: for emulators; see docs/runtime.md).
-        `min_score`: the lowest face score taken as a face (default: MIN_FACE_SCORE of the
-        model's head; 0 keeps every result).
+        providers. `use_native=False` forces the numpy decoder. `rules`: the decoder's
+        `DecodeRules`, or changes to the model's own (e.g. {"beyond_box": False, "subpixel":
+        "parabola"}); None: the model's. `kernels` ('default', 'builtin', 'reference') picks
+        the TFLite kernel set (reference: for emulators; see docs/runtime.md).
         """
         check_threads(threads)
         p = resolve_model(path)
@@ -207,9 +176,8 @@ class Landmarker:
             p, fmt, threads=threads, delegates=delegates, cpu_fallback=cpu_fallback,
             providers=providers, kernels=kernels,
         )
-        return cls(backend, metadata, p, detector=detector, threads=threads,
-                   use_native=use_native, beyond_box=beyond_box, tau=tau, sigma=sigma,
-                   subpixel=subpixel, kernels=kernels, min_score=min_score)
+        return cls(backend, metadata, p, threads=threads, use_native=use_native, rules=rules,
+                   kernels=kernels)
 
     # ------------------------------------------------------------------ contract checks
     def _check_contract(self) -> None:
@@ -222,9 +190,9 @@ class Landmarker:
                 f"({meta.input.layout}, size {s})"
             )
         layout = meta.output.layout
-        if layout not in (GV_LAYOUT, HEATMAP_LAYOUT):
+        if layout not in {h.layout for h in HEADS.values()}:
             raise ModelError(f"{self.path}: unknown output layout {layout!r}")
-        if (layout == GV_LAYOUT) != (cfg.head == "gv"):
+        if layout != self.head.layout:
             raise ModelError(f"{self.path}: output layout {layout} does not fit head {cfg.head}")
 
     def _quant(self, which: str) -> tuple[float | None, int | None]:
@@ -239,98 +207,66 @@ class Landmarker:
             raise ModelError(f"{self.path}: integer {which} without quantisation parameters")
         return spec.scale, spec.zero_point
 
-    # ------------------------------------------------------------------ detection of faces
-    @property
-    def detector(self) -> Detector:
-        """The face detector, the bundled one loaded on first use."""
-        if self._detector is None:
-            from ..detector import default_detector
-
-            self._detector = default_detector(threads=self._threads, kernels=self._kernels)
-        return self._detector
-
-    def find_faces(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Boxes (M, 4) in the landmark-box convention and scores (M,); NoFaceError if none."""
-        boxes, scores = self.detector(image)
-        if len(boxes) == 0:
-            raise NoFaceError("no face found")
-        return np.asarray(boxes, np.float64).reshape(-1, 4), np.asarray(scores, np.float64)
-
     # ------------------------------------------------------------------ the landmarks
-    def detect(
-        self, image: np.ndarray | str | Path, boxes: object | None = None, *,
-        refine: bool = False,
-    ) -> list[Face]:
-        """Landmarks of each face in `image` (RGB uint8 array, or a file path).
+    def detect(self, image: np.ndarray | str | Path, boxes: object) -> list[Face]:
+        """Landmarks of the face in each box of `image` (RGB uint8 array, or a file path).
 
         `boxes`: (M, 4) face boxes x0, y0, x1, y1 in the training's convention (the tight box
-        around the 68 landmarks); None runs the bundled face detector. All faces run as one
-        batch where the model's batch axis allows it. `refine`: run the model a second time on
-        the box around its own first landmarks (the training's framing exactly; worth it when
-        the boxes are rough, costs a second invoke).
+        around the 68 landmarks); no boxes, no faces. All faces run as one batch where the
+        model's batch axis allows it. Every face is returned, whatever its score (the
+        pipeline's face-score filter tells faces from non-faces).
         """
+        image = self.image(image)
+        box_list = self.check_boxes(boxes, *image.shape[:2])
+        if not box_list:
+            self.timing = Timing()
+            return []  # no boxes given: no faces, nothing to run
+        return self.faces(image, box_list)
+
+    @staticmethod
+    def image(image: np.ndarray | str | Path) -> np.ndarray:
+        """An image as RGB uint8: read from a path, or converted from grey or RGBA."""
         if isinstance(image, (str, Path)):
             image = load_image(image)
-        image = as_rgb(image)
-        h, w = image.shape[:2]
-        self.timing = t = Timing()
-        t0 = time.perf_counter()
-        scores: list[float | None]
-        if boxes is None:
-            found, sc = self.find_faces(image)
-            box_list = [check_box(b, h, w) for b in found]
-            scores = [float(s) for s in sc]
-        else:
-            arr = np.asarray(boxes, dtype=np.float64)
-            if arr.size == 0:
-                return []  # no boxes given: no faces, nothing to run
-            if arr.ndim == 1:
-                arr = arr[None]
-            if arr.ndim != 2 or arr.shape[1] != 4:
-                raise BoxError(f"boxes must have shape (M, 4), got {np.shape(boxes)}")
-            box_list = [check_box(b, h, w) for b in arr]
-            scores = [None] * len(box_list)
-        t1 = time.perf_counter()
-        xy, conf, transforms = self._landmarks(image, box_list)
-        if refine:
-            first = [to_image_coords(xy[i], transforms[i], self.config)
-                     for i in range(len(box_list))]
-            box_list = [box_from_landmarks(p) for p in first]
-            invoke = t.invoke
-            xy, conf, transforms = self._landmarks(image, box_list)
-            t.invoke += invoke
-        t.detect_faces, t.faces = (t1 - t0) * 1e3, len(box_list)
+        return as_rgb(image)
+
+    @staticmethod
+    def check_boxes(boxes: object, height: int, width: int) -> list[np.ndarray]:
+        """Given face boxes as a list of checked (4,) float64 arrays; BoxError when malformed."""
+        arr = np.asarray(boxes, dtype=np.float64)
+        if arr.size == 0:
+            return []
+        if arr.ndim == 1:
+            arr = arr[None]
+        if arr.ndim != 2 or arr.shape[1] != 4:
+            raise BoxError(f"boxes must have shape (M, 4), got {np.shape(boxes)}")
+        return [check_box(b, height, width) for b in arr]
+
+    def faces(self, image: np.ndarray, boxes: list[np.ndarray],
+              detector_scores: Sequence[float | None] | None = None) -> list[Face]:
+        """One `Face` per checked box of an RGB image (`detector_scores`: the detector's, when
+        it found the boxes)."""
+        xy, conf, transforms = self._landmarks(image, boxes)
+        scores = list(detector_scores) if detector_scores is not None else [None] * len(boxes)
         grid = self.config.output_size
         faces = []
-        for i, b in enumerate(box_list):
+        for i, b in enumerate(boxes):
             outside = np.any((xy[i] < -0.5) | (xy[i] > grid - 0.5), axis=-1)
             pts = to_image_coords(xy[i], transforms[i], self.config).astype(np.float32)
             faces.append(Face(b, pts, conf[i], outside, scores[i]))
-        return self._faces_only(faces, from_detector=boxes is None)
+        return faces
 
-    def _faces_only(self, faces: list[Face], from_detector: bool) -> list[Face]:
-        """Faces scoring below `min_score` are no faces: the detector's are dropped (its false
-        alarms), a given box is a NotAFaceError naming it (its landmarks would be wrong)."""
-        low = [i for i, f in enumerate(faces) if f.score < self.min_score]
-        if not low:
-            return faces
-        if from_detector:
-            kept = [f for i, f in enumerate(faces) if i not in low]
-            if not kept:
-                raise NoFaceError(f"no face found (the detector's {len(faces)} candidate(s) "
-                                  f"score below {self.min_score:g})")
-            return kept
-        i = low[0]
-        raise NotAFaceError(
-            f"box {i} {[round(float(v), 1) for v in faces[i].box]}: not a face the model can "
-            f"read (face score {faces[i].score:.2f} < {self.min_score:g}; a min_score of 0 "
-            "returns its landmarks anyway)")
+    def image_points(self, image: np.ndarray, boxes: list[np.ndarray]) -> list[np.ndarray]:
+        """The landmarks (K, 2) of each checked box in image coordinates, float64 (what a
+        second pass frames its box on)."""
+        xy, _, transforms = self._landmarks(image, boxes)
+        return [to_image_coords(xy[i], transforms[i], self.config) for i in range(len(boxes))]
 
     def _landmarks(
         self, image: np.ndarray, boxes: list[np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Crop, run, decode: vector-grid coordinates (M, K, 2), peaks (M, K), crop affines."""
-        t = self.timing
+        """Crop, run, decode: output-grid coordinates (M, K, 2), peaks (M, K), crop affines;
+        the pass's times in `timing`."""
         t0 = time.perf_counter()
         crops, transforms = [], []
         for b in boxes:
@@ -341,9 +277,11 @@ class Landmarker:
         t1 = time.perf_counter()
         out = self._run(batch)
         t2 = time.perf_counter()
-        xy, conf = self._decode(out)
+        xy, conf = decode_output(self.head, out, self.rules, *self._quant("output"),
+                                 use_native=self._use_native)
         t3 = time.perf_counter()
-        t.preprocess, t.invoke, t.decode = (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
+        self.timing = Timing(preprocess=(t1 - t0) * 1e3, invoke=(t2 - t1) * 1e3,
+                             decode=(t3 - t2) * 1e3, faces=len(boxes))
         return xy, conf, transforms
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
@@ -364,14 +302,6 @@ class Landmarker:
             parts = [self.backend.run(batch[i:i + 1]) for i in range(n)]
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
-    def _decode(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cfg = self.config
-        scale, zp = self._quant("output")
-        if cfg.head == "gv":
-            return decode_packed(out, self.decode_params, scale, zp, use_native=self._use_native)
-        return decode_heatmap_output(out, scale, zp, use_native=self._use_native,
-                                     subpixel=self.decode_params.subpixel)
-
     def describe(self) -> dict:
         """What runs where: for logs and `gv-infer --json`."""
         return {
@@ -390,10 +320,9 @@ class Landmarker:
         }
 
     def _describe_decoder(self) -> dict:
-        """How outputs become landmarks: the rules in use and which implementation runs them."""
-        p = self.decode_params
-        d: dict = {"subpixel": p.subpixel,
+        """How outputs become landmarks: the rules the head reads and which implementation
+        runs them."""
+        d: dict = {"subpixel": self.rules.subpixel,
                    "native": self._use_native is not False and native_available()}
-        if self.config.head == "gv":
-            d.update(beyond_box=p.beyond_box, tau=p.tau, sigma=p.sigma)
+        d.update({k: getattr(self.rules, k) for k in self.head.rules_read if k != "subpixel"})
         return d

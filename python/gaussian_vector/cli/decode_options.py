@@ -1,0 +1,30 @@
+"""The decode options, added one way to gv-eval and gv-infer: one option per rule of
+`decode_rules.OPTIONS`, read back as the changes to make to each model's own rules."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+
+from ..console.argtypes import positive_float
+from ..decode_rules import OPTIONS, DecodeRules
+
+_DEFAULTS = {f.name: f.default for f in fields(DecodeRules)}
+
+
+def add_decode_options(parser: argparse.ArgumentParser) -> None:
+    """The options of `decode_rules.OPTIONS`, each into `args.<field>`: None (or a choice's
+    default) leaves the model's own value."""
+    for flag, field, kind, help in OPTIONS:
+        if kind == "off":
+            parser.add_argument(flag, dest=field, action="store_const", const=False, help=help)
+        elif kind == "positive":
+            parser.add_argument(flag, dest=field, type=positive_float, help=help)
+        else:
+            parser.add_argument(flag, dest=field, choices=kind, default=_DEFAULTS[field],
+                                help=help)
+
+
+def rule_changes(args: argparse.Namespace) -> dict[str, object]:
+    """The decode options given, as changes to a model's own rules (None: keep its value)."""
+    return {field: getattr(args, field) for _, field, _, _ in OPTIONS}
