@@ -23,6 +23,8 @@ except ImportError:
 EPILOG = """examples:
   gv-export default --target tflite --int8                # int8 for the CPU (XNNPACK)
   gv-export default --target tflite --int8 --npu ethos-u55-256  # int8 for the Ethos-U
+  gv-export default --npu rk3588      # .rknn, judged in rknn-toolkit2's simulator
+  gv-export default --npu qnn-htp     # QDQ .onnx, judged in the Qualcomm HTP simulator
   gv-export runs/gv/best.pt --target onnx -o out/
   gv-export heatmap --target tflite --int8 --calib data/300w/helen/trainset
 docs: docs/export.md"""
@@ -34,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
         "(fp32 or full int8), validated against torch on real faces.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="checkpoint .pt, or an alias: default, gv, heatmap")
-    p.add_argument("--target", required=True, help="onnx or tflite")
+    p.add_argument("--target", help="onnx or tflite (with a vendor --npu: implied)")
     p.add_argument("--int8", action="store_true",
                    help="full-integer int8 TFLite (int8 input and output, no float ops)")
     p.add_argument("--calib", metavar="DIR", help="300-W-layout folder of NAME.jpg + NAME.pts "
@@ -46,10 +48,12 @@ def parser() -> argparse.ArgumentParser:
                    "(default ./NAME[_int8].EXT)")
     p.add_argument("--npu", metavar="ACCEL", help="export for this NPU instead of the CPU: the "
                    "graph it runs fastest, compiled with vela for an Ethos-U config (e.g. "
-                   "ethos-u55-256) with a report of NPU coverage and cycles (needs --int8)")
+                   "ethos-u55-256; needs --target tflite --int8), or for rk3588, rv1106, rk3566 "
+                   "(.rknn) or qnn-htp (QDQ .onnx), judged in the vendor's simulator (its "
+                   "environment: tools/npu_env.sh; docs/npu.md)")
     p.add_argument("--graph", metavar="K=V,...", help="override the target's graph choices: "
-                   "hardswish=op|relu6, means=conv|mean, upsample=resize|copy, bpm=fused|separable "
-                   "(docs/export.md)")
+                   "hardswish=op|relu6, means=conv|mean, upsample=resize|copy, "
+                   "bpm=fused|separable, squeeze=mean|pool, filter=fc|conv (docs/export.md)")
     p.add_argument("--bpm", choices=("fused", "separable"),
                    help="GV tail: means before the 1x1 head (fused, default) or after it; "
                    "short for --graph bpm=...")
@@ -69,6 +73,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if not args.target and not args.npu:
+        parser().error("--target is required (or a vendor --npu, which implies it)")
     problem = need("gv-export", "torch", extra="export")
     if problem:
         print(f"gv-export: error: {problem}", file=sys.stderr)
@@ -95,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
                            "vela": result.vela.to_dict() if result.vela else None,
                            "xnnpack": (result.delegation.to_dict() if result.delegation
                                        else None),
+                           "npu": result.npu,
                            "metadata": json.loads(result.metadata.to_json())}, f, indent=2)
     except ExportError as e:
         if args.verbose:

@@ -41,6 +41,7 @@ class Result:
     seconds: float
     vela: VelaReport | None = None
     delegation: Coverage | None = None  # XNNPACK's take of a CPU-target .tflite
+    npu: dict | None = None  # a vendor NPU's report: ops on it, cycles, memory (gv_export.npu)
 
     @property
     def size(self) -> int:
@@ -70,7 +71,7 @@ def output_path(out: str | Path | None, stem: str, target: str, int8: bool) -> P
 
 def export(
     model: str | Path,
-    target: str,
+    target: str | None,
     *,
     int8: bool = False,
     calib: str | Path | None = None,
@@ -87,7 +88,14 @@ def export(
     """Export `model` (path or alias) to `target` ("onnx" or "tflite") for the CPU, or with
     `npu` for that accelerator, in the graph `targets.TARGETS` gives it (`graph`: 'key=value,...'
     overrides). int8 must keep NME within `max_nme_increase` of torch's (default:
-    `validate.int8_gate`); ExportError for anything the user can fix."""
+    `validate.int8_gate`); ExportError for anything the user can fix. A vendor NPU (rk3588,
+    qnn-htp, ...; `targets.VENDOR_NPUS`) is exported and judged by `gv_export.npu`."""
+    if npu and npu.lower() in targets.VENDOR_NPUS:
+        from .npu import export_npu
+
+        return export_npu(model, npu, target=target, calib=calib, imgsz=imgsz, out=out,
+                          graph=graph, max_faces=max_faces, max_nme_increase=max_nme_increase,
+                          allow_cpu_ops=allow_cpu_ops, verbose=verbose, log=log)
     if target not in FORMATS:
         raise ExportError(f"unknown target {target!r}; choose from {', '.join(FORMATS)}")
     if int8 and target != "tflite":

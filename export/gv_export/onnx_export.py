@@ -23,9 +23,9 @@ MAX_BATCH = 1024
 
 
 def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
-            verbose: bool = False) -> bytes:
+            verbose: bool = False, dynamic_batch: bool = True) -> bytes:
     """The wrapped model traced on `sample` (1, 3, S, S) as checked ONNX bytes with metadata;
-    the batch axis is left dynamic."""
+    the batch axis is left dynamic unless `dynamic_batch` is False (NPU compilers want 1)."""
     onnx = require("onnx", "ONNX export")
     require("onnxscript", "ONNX export")
     try:
@@ -35,7 +35,8 @@ def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
                 wrapper.eval(), (sample,), dynamo=True, opset_version=OPSET,
                 input_names=["image"], output_names=[head_of(meta.config).output_name],
                 optimize=True, verify=False,
-                dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=MAX_BATCH)},),
+                dynamic_shapes=(({0: torch.export.Dim("batch", min=1, max=MAX_BATCH)},)
+                                if dynamic_batch else None),
             )
             proto = program.model_proto
     except Exception as e:

@@ -15,11 +15,15 @@ The same function can be written as different graphs, and the fastest one differ
 - The Ethos-U (vela) runs a single HARD_SWISH cheaper than its decomposition (+28% cycles),
   lowers MEAN to the same depthwise convolution plus a rescale, and resizes cheaper than it
   copies.
+- Rockchip NPUs (rknn-toolkit2) and the Qualcomm HTP (ONNX Runtime's QNN provider) take an
+  NCHW ONNX graph, compiled and judged in their vendor's simulator (`gv_export.npu`,
+  docs/npu.md); the rk3566 runs the squeeze-excite means and the BPM's band matrix only as an
+  average pool and a depthwise filter (else 28 reshapes and transposes stay on its CPU).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import ExportError
 from .wrap import Graph
@@ -38,6 +42,8 @@ class Target:
     fp32: Graph | None  # None: the target runs only full-int8 models
     int8: Graph | None  # None: no full-int8 model for this target
     why: str
+    toolchain: str | None = None  # a vendor NPU toolchain in its own environment (gv_export.npu)
+    options: dict = field(default_factory=dict)  # the toolchain's settings, measured best
 
     def graph(self, fmt: str, int8: bool) -> Graph:
         """The graph for `fmt` at this precision, or ExportError naming what the target takes."""
@@ -51,7 +57,8 @@ class Target:
         return graph
 
 
-#: (target, format) -> graph choices. Keys: "cpu-tflite", "cpu-onnx", "ethos-u".
+#: (target, format) -> graph choices. Keys: "cpu-tflite", "cpu-onnx", "ethos-u", and the vendor
+#: NPUs by their --npu name (rk3588, rv1106, rk3566, qnn-htp).
 TARGETS: dict[str, Target] = {
     "cpu-tflite": Target(
         "cpu", "LiteRT with XNNPACK", ("tflite",),
@@ -68,17 +75,45 @@ TARGETS: dict[str, Target] = {
         int8=Graph(hardswish="op", means="conv"),
         why="vela: one HARD_SWISH is cheaper than its decomposition; MEAN lowers to the "
             "depthwise convolution plus a rescale"),
+    "rk3588": Target(
+        "rk3588", "Rockchip RK3588 NPU (rknn-toolkit2)", ("rknn",), fp32=None,
+        int8=Graph(hardswish="op", means="conv", squeeze="pool"),
+        why="fewest estimated cycles of the one-choice variants; mmse ranges halve the "
+            "landmark error of the default quantiser", toolchain="rknn",
+        options={"platform": "rk3588", "quantized_algorithm": "mmse"}),
+    "rv1106": Target(
+        "rv1106", "Rockchip RV1106 NPU (rknn-toolkit2)", ("rknn",), fp32=None,
+        int8=Graph(hardswish="op", means="conv", filter="conv"),
+        why="fewest estimated cycles of the one-choice variants; mmse quantiser",
+        toolchain="rknn", options={"platform": "rv1106", "quantized_algorithm": "mmse"}),
+    "rk3566": Target(
+        "rk3566", "Rockchip RK3566/RK3568 NPU (rknn-toolkit2)", ("rknn",), fp32=None,
+        int8=Graph(hardswish="op", means="conv", squeeze="pool", filter="conv"),
+        why="the only graph with every op on its NPU: the traced SE means and the band "
+            "matrix leave 28 reshapes and transposes on the CPU", toolchain="rknn",
+        options={"platform": "rk3566", "quantized_algorithm": "mmse"}),
+    "qnn-htp": Target(
+        "qnn-htp", "Qualcomm Hexagon HTP (ONNX Runtime QNN provider)", ("onnx",), fp32=None,
+        int8=Graph(hardswish="op", means="conv"),
+        why="QDQ ONNX with 16-bit activations and per-channel 8-bit weights: a tenth of the "
+            "8-bit model's landmark error, every node on the HTP", toolchain="qnn",
+        options={"activations": "uint16", "weights": "int8", "per_channel": True}),
 }
 
+#: --npu names of the vendor NPU targets (gv_export.npu builds them)
+VENDOR_NPUS = tuple(name for name, t in TARGETS.items() if t.toolchain)
 
-def target_for(fmt: str, npu: str | None) -> Target:
+
+def target_for(fmt: str | None, npu: str | None) -> Target:
     """The target a `gv-export --target FMT [--npu ACCEL]` call exports for."""
     if npu is None:
         return TARGETS[f"cpu-{fmt}"]
     if npu.lower().startswith(ETHOS_U_PREFIX):
         return TARGETS["ethos-u"]
+    if npu.lower() in VENDOR_NPUS:
+        return TARGETS[npu.lower()]
     raise ExportError(f"unknown --npu {npu!r}: NPU targets are the Ethos-U configs "
-                      "(ethos-u55-256, ethos-u65-256, ...)")
+                      f"(ethos-u55-256, ethos-u65-256, ...) and {', '.join(VENDOR_NPUS)}")
 
 
 def override(graph: Graph, spec: str | None) -> Graph:

@@ -37,6 +37,10 @@ own way (`gv_export.targets`; measurements in docs/export.md):
   pattern-match back into HARD_SWISH, so int8 XNNPACK (which has no int8 HARD_SWISH) keeps it;
 - `means`: "conv" takes the BPM means as depthwise convolutions with 1/H taps (the Ethos-U's
   cheapest form); "mean" as MEAN ops (XNNPACK runs 64-tap depthwise convolutions slowly).
+- `squeeze`: "mean" keeps the squeeze-excite blocks' global average as traced (a mean);
+  "pool" writes it as one average pool over the map (rknn keeps it on the rk3566's NPU);
+- `filter`: "fc" runs the BPM's 1-D filter as the band matrix; "conv" as the depthwise 1 x L
+  convolution (in NCHW its (N, K, 2, W) result is the contract's layout after a reshape).
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ BPM_FORMS = ("fused", "separable")
 HARDSWISH_FORMS = ("op", "relu6")
 MEAN_FORMS = ("conv", "mean")
 UPSAMPLE_FORMS = ("resize", "copy")
+SQUEEZE_FORMS = ("mean", "pool")
+FILTER_FORMS = ("fc", "conv")
 #: 3 + one float32 ulp: the converter fuses x * relu6(x + 3) / 6 back into HARD_SWISH, not this
 RELU6_SHIFT = 3.0000002
 
@@ -70,18 +76,22 @@ class Graph:
     hardswish: str = "op"
     means: str = "conv"
     upsample: str = "resize"
+    squeeze: str = "mean"  # SE blocks' global average: as traced (a mean) or "pool"
+    filter: str = "fc"  # the BPM's 1-D filter: band matrix ("fc") or depthwise 1 x L "conv"
 
     def __post_init__(self) -> None:
         for name, value, allowed in (("BPM form", self.bpm, BPM_FORMS),
                                      ("hardswish form", self.hardswish, HARDSWISH_FORMS),
                                      ("means form", self.means, MEAN_FORMS),
-                                     ("upsample form", self.upsample, UPSAMPLE_FORMS)):
+                                     ("upsample form", self.upsample, UPSAMPLE_FORMS),
+                                     ("squeeze form", self.squeeze, SQUEEZE_FORMS),
+                                     ("filter form", self.filter, FILTER_FORMS)):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
 
     def to_dict(self) -> dict[str, str]:
         return {"bpm": self.bpm, "hardswish": self.hardswish, "means": self.means,
-                "upsample": self.upsample}
+                "upsample": self.upsample, "squeeze": self.squeeze, "filter": self.filter}
 
 
 class Relu6Hardswish(nn.Module):
@@ -103,10 +113,20 @@ class CopyUpsample(nn.Module):
         return y.permute(0, 3, 1, 2)
 
 
+class WholeMapPool(nn.Module):
+    """The squeeze-excite global average as one average pool over the whole map: rknn runs it
+    on the NPU, where the traced ReduceMean becomes reshapes and transposes that the rk3566
+    leaves on its CPU (docs/npu.md)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(x, tuple(x.shape[-2:]))
+
+
 def rewrite(model: nn.Module, graph: Graph) -> nn.Module:
     """`model`, or a copy with the layers `graph` writes another way replaced."""
     swaps = {nn.Hardswish: Relu6Hardswish if graph.hardswish == "relu6" else None,
-             nn.Upsample: CopyUpsample if graph.upsample == "copy" else None}
+             nn.Upsample: CopyUpsample if graph.upsample == "copy" else None,
+             nn.AdaptiveAvgPool2d: WholeMapPool if graph.squeeze == "pool" else None}
     if not any(swaps.values()):
         return model
     model = copy.deepcopy(model)
@@ -123,8 +143,9 @@ class PackedBandPooling(nn.Module):
 
     def __init__(self, head: nn.Conv2d, bandwidths: tuple[int, ...], weights: tuple[float, ...],
                  form: str = "fused", edges: str = "zeros", filter: str = "fc",
-                 size: int | None = None, means: str = "conv") -> None:
+                 size: int | None = None, means: str = "conv", layout: str = "NHWC") -> None:
         super().__init__()
+        self.layout = layout  # "NCHW": the conv filter's output is already the contract's
         if means not in MEAN_FORMS:
             raise ValueError(f"means form must be one of {MEAN_FORMS}, got {means!r}")
         self.means = means
@@ -176,6 +197,8 @@ class PackedBandPooling(nn.Module):
             out = F.conv2d(both, self.taps, padding=(0, self.pad), groups=k)  # (N, K, 2, W)
             if self.edges == "valid":
                 out = out * edge_scales(w, *self.bands).to(out).view(1, 1, 1, w)
+            if self.layout == "NCHW":  # (N, K, 2, W) is (N, K, W + H) in memory: a reshape
+                return out.reshape(n, k, 2 * w)
             # (N, K, 2, W) -> (N, 2W, K) in device order, then ONE transpose to (N, K, W + H).
             return out.permute(0, 2, 3, 1).reshape(n, 2 * w, k).transpose(1, 2)
         # fc: ONE transpose of the small (2W, K) tensor to (K, 2, W), then the band matrix as a
@@ -205,7 +228,8 @@ class ExportWrapper(nn.Module):
         cfg: ModelConfig = config or model.config
         self.bpm = (
             PackedBandPooling(self.model.head, cfg.bandwidths, cfg.band_weights, graph.bpm,
-                              cfg.bpm_edges, size=cfg.output_size, means=graph.means)
+                              cfg.bpm_edges, graph.filter, size=cfg.output_size,
+                              means=graph.means, layout=input_layout)
             if is_gv else None
         )
 
