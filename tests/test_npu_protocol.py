@@ -212,3 +212,12 @@ def test_which_files_run_in_a_simulator(tmp_path):
     (tmp_path / "m.rknn.json").write_text("{}")
     with pytest.raises(ModelError, match="not a gv-export sidecar"):
         open_simulated(tmp_path / "m.rknn")
+
+
+def test_gv_eval_takes_a_rknn_as_an_exported_model_and_others_pass_through(tmp_path):
+    from gaussian_vector.evaluate import is_exported
+    from gaussian_vector.runtime.simulators import simulated_pipeline
+
+    assert is_exported("out/gv_rk3588.rknn") and not is_exported("runs/gv/best.pt")
+    assert simulated_pipeline(tmp_path / "m.tflite") is None
+    assert simulated_pipeline(_onnx_with({"runs_on": "cpu"}, tmp_path / "c.onnx")) is None

@@ -86,6 +86,8 @@ def is_exported(model: str | Path) -> bool:
     from .runtime.models import SHIPPED
 
     name = str(model)
+    if Path(name).suffix.lower() == ".rknn":  # runs in the vendor's simulator (runtime.simulators)
+        return True
     return (Path(name).suffix.lower() in EXPORTED_SUFFIXES
             or (name in SHIPPED and name not in ALIASES))
 
@@ -184,9 +186,11 @@ def _predict_exported(path: str | Path, samples: list[Sample], shrink: float, ru
     from .data.boxes import face_box
     from .image import load_image
     from .runtime import FacePipeline
+    from .runtime.simulators import simulated_pipeline
 
     # min_score=0: an evaluation scores every face, including the ones a board would refuse
-    run = FacePipeline.from_file(path, rules=rules, min_score=0.0)
+    run = (simulated_pipeline(path, rules) or  # NPU models: the vendor's simulator
+           FacePipeline.from_file(path, rules=rules, min_score=0.0))
     out = [run.detect(load_image(s.image), face_box(s, shrink)[None], refine=refine)[0].landmarks
            for s in samples]
     return np.stack(out).astype(np.float64), run.landmarker.config

@@ -256,3 +256,15 @@ def open_simulated(path: str | Path) -> tuple[SimulatorBackend, ModelMetadata]:
     from .model_file import read_metadata
 
     return SimulatorBackend(toolchain, p), read_metadata(p)
+
+
+def simulated_pipeline(path: str | Path, rules: object = None, min_score: float = 0.0):
+    """A `FacePipeline` running `path` in its simulator (gv-eval's hook), or None when the
+    file is an ordinary model for the runtime's interpreters."""
+    if simulated_model(path) is None:
+        return None
+    from .landmarker import Landmarker
+    from .pipeline import FacePipeline
+
+    backend, meta = open_simulated(path)
+    return FacePipeline(Landmarker(backend, meta, Path(path), rules=rules), min_score=min_score)
