@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bpm, compare, decode, graphs
+from . import bpm, compare, decode, graphs, npu
 
-SUBCOMMANDS = ("decode", "bpm", "graphs")
+SUBCOMMANDS = ("decode", "bpm", "graphs", "npu")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,12 +21,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmarks for Gaussian Vector landmarks: GV against the heatmap baseline. "
         "With no subcommand: the models side by side (below). `gv-bench decode -h`: the "
         "native decoders alone; `gv-bench bpm -h`: the BPM tail's cost inside the GV graph; "
-        "`gv-bench graphs -h`: each graph shape per target.",
+        "`gv-bench graphs -h`: each graph shape per target; `gv-bench npu -h`: each head on "
+        "each NPU target, judged in the vendor simulators.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm,graphs}")
+    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm,graphs,npu}")
     decode.add_parser(sub)
     bpm.add_parser(sub)
     graphs.add_parser(sub)
+    npu.add_parser(sub)
     return parser
 
 
