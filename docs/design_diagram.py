@@ -21,27 +21,38 @@ OUT = Path(__file__).with_name("design.png")
 #: floor -> (fill colour, title, what is in it, the rule it keeps)
 FLOORS = {
     "cli": ("#eeeeee", "cli",
-            "gv-train, gv-eval, gv-infer (gaussian_vector.cli); gv-export; gv-bench",
-            "thin shells; their helpers (argtypes, outputs, extras) serve gv-export and gv-bench"),
+            "gv-train, gv-eval, gv-infer (gaussian_vector.cli, with decode_options); gv-export; "
+            "gv-bench",
+            "thin shells over the floors below"),
     "bench": ("#f6d7c3", "bench  (bench/gv_bench)",
               "compare, pipeline, runners, timing, report; decode (microbenchmark)",
-              "imports export, runtime, core"),
+              "imports export (lazily), runtime, core"),
     "export": ("#f3e3a1", "export  (export/gv_export)",
                "wrap, targets, onnx/tflite_export, quantize, calibration, validate, "
                "metadata_io, vela_report",
-               "imports core; the runtime's interpreters for its checks"),
+               "imports core; model files to run what it wrote"),
     "runtime": ("#bfe3c0", "runtime  (no torch)",
-                "runtime: interpreters (LiteRT, tflite-runtime, ONNX Runtime), delegates, "
-                "model_file (reads the metadata with no onnx or flatbuffers package), inputs "
-                "(crop -> tensor through a table), decoding (native, else decode.py), "
-                "landmarker, models (the shipped files); detector (BlazeFace in LiteRT)",
-                "imports core (numpy part), native, one interpreter"),
+                "inputs (crop -> tensor through a table), decoding (by the head; native, "
+                "else decode.py), landmarker (a model on given boxes), pipeline (detector, "
+                "refine, face-score filter)",
+                "imports model files, detector"),
+    "detector": ("#d5ecc2", "detector",
+                 "BlazeFace in LiteRT: anchors, weighted NMS, the box mapping",
+                 "imports model files"),
+    "modelfile": ("#e2f2d0", "model files  (modelfile, no torch)",
+                  "formats (one table), reader (metadata with no onnx or flatbuffers package), "
+                  "interpreters + tflite_files / onnx_files (LiteRT, tflite-runtime, ONNX "
+                  "Runtime), delegates, shipped, errors",
+                  "numpy part and one interpreter"),
     "torch": ("#c6d8f0", "core, torch part",
               "bpm, models, data.dataset, checkpoint, train, evaluate",
               "torch imported inside these modules only"),
+    "console": ("#eeeeee", "console",
+                "argtypes, outputs, extras",
+                "the commands share it"),
     "base": ("#dcd3ee", "core, numpy part",
-             "config, schemes, labels, decode, affine, image, preprocess, metadata, metrics, "
-             "data readers/boxes/augment",
+             "config, schemes, decode_rules, heads, labels, decode, affine, image, preprocess, "
+             "metadata, metrics, data readers/boxes/augment",
              "numpy (OpenCV for images); imports nothing above"),
     "native": ("#f2c4c4", "native decoder  (cpp/)",
                "gv_decode (C++17) -> pybind11 gaussian_vector._native -> gaussian_vector.native",
@@ -52,19 +63,24 @@ FLOORS = {
 #: import nothing of the project at the bottom
 PLACES = {
     "cli": (0.0, 11.0, 10.0, 1.3),
-    "bench": (0.0, 9.1, 4.6, 1.5),
-    "export": (0.0, 7.1, 4.6, 1.5),
-    "torch": (0.0, 5.1, 4.6, 1.5),
-    "runtime": (5.4, 5.1, 4.6, 5.5),
-    "base": (0.0, 2.3, 4.6, 2.0),
+    "bench": (0.0, 9.3, 4.6, 1.4),
+    "export": (0.0, 7.6, 4.6, 1.4),
+    "torch": (0.0, 5.9, 4.6, 1.4),
+    "console": (0.0, 4.35, 2.1, 1.35),
+    "base": (0.0, 2.3, 4.6, 1.8),
+    "runtime": (5.4, 7.8, 2.2, 2.9),
+    "detector": (7.8, 7.8, 2.2, 2.9),
+    "modelfile": (5.4, 4.8, 4.6, 2.6),
     "native": (5.4, 2.3, 4.6, 2.0),
 }
 
 #: "A imports B" (solid), or only inside a function (dashed)
 IMPORTS = [
     ("bench", "export", "--"), ("bench", "runtime", "-"),
-    ("export", "torch", "-"), ("export", "runtime", "-"), ("runtime", "base", "-"),
-    ("runtime", "native", "--"), ("torch", "base", "-"), ("torch", "runtime", "--"),
+    ("export", "torch", "-"), ("export", "modelfile", "-"), ("runtime", "detector", "-"),
+    ("runtime", "modelfile", "-"), ("detector", "modelfile", "-"), ("modelfile", "base", "-"),
+    ("runtime", "native", "--"), ("torch", "base", "-"), ("torch", "modelfile", "--"),
+    ("console", "base", "-"),
 ]
 
 #: the flows: title -> steps as (floor, text)
@@ -72,7 +88,7 @@ FLOWS = {
     "training  (gv-train)": [
         ("base", "300-W folders: readers\n1-based .pts -> 0-based"),
         ("base", "box -> one affine crop\n+ augmentation (affine, augment)"),
-        ("base", "labels.encode: x/y vectors\n(or heatmaps for the baseline)"),
+        ("base", "head.encode: x/y vectors\n(or heatmaps for the baseline)"),
         ("torch", "GVNet: MobileNetV3 + FPN\n+ Band Pooling Module"),
         ("torch", "MSE (AWing weights optional)\nAdam, warm-up + cosine"),
         ("torch", "checkpoint .pt:\nweights + ModelConfig"),
@@ -85,10 +101,10 @@ FLOWS = {
         ("export", "validated against torch\non real faces (validate)"),
         ("export", "file moved into place\n(+ vela report for an NPU)"),
     ],
-    "on device  (gv-infer, Landmarker)": [
-        ("runtime", "image; face box given\nor from BlazeFace"),
+    "on device  (gv-infer, FacePipeline)": [
+        ("detector", "image; face box given\nor from BlazeFace"),
         ("base", "affine crop from the\nmodel's metadata (preprocess)"),
-        ("runtime", "interpreter (+ delegate)\nLiteRT or ONNX Runtime"),
+        ("modelfile", "interpreter (+ delegate)\nLiteRT or ONNX Runtime"),
         ("runtime", "packed x/y vectors\n(N, K, W + H), int8 or fp32"),
         ("native", "native decoder: argmax,\nquarter shift, Beyond Box"),
         ("base", "inverse affine ->\nlandmarks in the image"),
@@ -151,7 +167,7 @@ def draw_floors(ax):
     ax.text(0.0, 0.3, "dashed: only inside a function (bench exports checkpoints; evaluate "
             "scores exported files\nthrough the runtime; the runtime falls back to decode.py "
             "without the native module).\nNothing in the core or the runtime imports export, "
-            "bench or the commands.",
+            "bench or the commands; every floor may import the numpy part.",
             fontsize=8, va="bottom")
     ax.set_xlim(-0.2, 10.2)
     ax.set_ylim(-0.2, 12.5)

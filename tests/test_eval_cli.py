@@ -182,7 +182,7 @@ def test_bbs_sweep_rows_match_single_runs(setup) -> None:
 def test_detector_boxes_through_the_runtime_count_misses(with_blank, tmp_path: Path) -> None:
     """An exported model with the bundled detector: real faces are found and scored, a blank
     image annotated as a face is reported as missed, not scored."""
-    from gaussian_vector.runtime.models import resolve_model
+    from gaussian_vector.modelfile.shipped import resolve_model
 
     out = tmp_path / "det.json"
     model = str(resolve_model("default-onnx"))

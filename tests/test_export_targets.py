@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from gaussian_vector.runtime.model_file import read_metadata
+from gaussian_vector.modelfile.reader import read_metadata
 from gv_export.errors import ExportError
 from gv_export.targets import TARGETS, override, target_for
 from gv_export.wrap import Graph

@@ -343,7 +343,7 @@ def test_no_litert_info_line_on_the_terminal(tmp_path):
 def test_the_litert_filter_passes_every_other_line_through():
     code = """
 import os
-from gaussian_vector.runtime.quiet import litert_info_filtered
+from gaussian_vector.modelfile.quiet import litert_info_filtered
 with litert_info_filtered():
     os.write(2, b"INFO: Created TensorFlow Lite XNNPACK delegate for CPU.\\n")
     os.write(2, b"WARNING: something a user must see\\n")

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import runtime_fixtures as rf
 
+from gaussian_vector.modelfile.delegates import coverage, undelegated_ops
 from gaussian_vector.runtime import DelegateError, DelegateSpec, Landmarker
-from gaussian_vector.runtime.delegates import coverage, undelegated_ops
 
 oracle_onnx, oracle_tflite = rf.oracle_onnx, rf.oracle_tflite  # fixtures
 

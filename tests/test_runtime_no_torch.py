@@ -93,7 +93,7 @@ def test_tflite_runtime_is_the_fallback_interpreter():
         pkg.interpreter = real
         sys.modules["tflite_runtime"], sys.modules["tflite_runtime.interpreter"] = pkg, real
         sys.modules["ai_edge_litert"] = None
-        from gaussian_vector.runtime.interpreters import import_litert
+        from gaussian_vector.modelfile.tflite_files import import_litert
         assert import_litert()[0] is real.Interpreter
         from gaussian_vector.detector import BlazeFace
         from gaussian_vector.image import load_image

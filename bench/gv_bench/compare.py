@@ -21,6 +21,8 @@ from gaussian_vector.console.extras import need, one_line_errors
 from gaussian_vector.console.outputs import prepare_outputs
 from gaussian_vector.decode_rules import DecodeRules
 from gaussian_vector.heads import head_of
+from gaussian_vector.modelfile.formats import FORMATS as MODEL_FORMATS
+from gaussian_vector.modelfile.formats import format_of
 from gaussian_vector.runtime.decoding import decode_output
 
 from . import report
@@ -28,10 +30,11 @@ from .paper import TABLE9
 from .pipeline import ModelUnderTest, compare, measure, measure_rss, peer_ratio, summarise
 from .runners import Loaded, load, load_peer
 
-#: format name -> (gv-export target, int8)
-FORMATS = {"tflite-int8": ("tflite", True), "tflite-fp32": ("tflite", False),
-           "onnx-fp32": ("onnx", False)}
-EXPORTED = (".tflite", ".onnx")
+#: what gv-bench measures of a checkpoint, from the formats table: each model-file format in
+#: int8 (where it has full-int8 files) and fp32 -> (gv-export target, int8)
+FORMATS = {f"{f.name}-{precision}": (f.name, precision == "int8")
+           for f in MODEL_FORMATS.values()
+           for precision in (("int8", "fp32") if f.int8 else ("fp32",))}
 
 
 class BenchError(Exception):
@@ -87,8 +90,7 @@ def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None],
     target, int8 = FORMATS[fmt]
     size = f"-{imgsz}px" if imgsz else ""
     where = f"-{npu}" if npu else ""
-    dest = cache / (f"{src.stem}-{digest}-{fmt}{size}{where}"
-                    f"{'.tflite' if target == 'tflite' else '.onnx'}")
+    dest = cache / f"{src.stem}-{digest}-{fmt}{size}{where}{MODEL_FORMATS[target].suffix}"
     if not dest.is_file():
         log(f"exporting {src.name} -> {dest.name}")
         try:
@@ -130,7 +132,7 @@ def _decoders(loaded: Loaded) -> tuple[Callable, Callable]:
 
 
 def _open(path: Path, head: str, args: argparse.Namespace, tag: str = "") -> ModelUnderTest:
-    from gaussian_vector.runtime.errors import RuntimeFailure
+    from gaussian_vector.modelfile.errors import RuntimeFailure
 
     try:
         loaded, rss = measure_rss(lambda: load(path, args.threads, args.delegate))
@@ -149,7 +151,7 @@ def _open(path: Path, head: str, args: argparse.Namespace, tag: str = "") -> Mod
 
 def _open_peer(path: str, args: argparse.Namespace) -> ModelUnderTest:
     """A --peer model: timed forward and fetch only (it is another task, with no decoder)."""
-    from gaussian_vector.runtime.errors import RuntimeFailure
+    from gaussian_vector.modelfile.errors import RuntimeFailure
 
     if not str(path).lower().endswith(".tflite") or not Path(path).is_file():
         raise BenchError(f"--peer {path}: not a .tflite file")
@@ -176,7 +178,7 @@ def _sizes(args: argparse.Namespace) -> list[int | None]:
 
 def _pairs(args: argparse.Namespace, log: Callable[[str], None]) -> list[tuple[Path, Path, str]]:
     """(GV file, heatmap file, label suffix) per format and size to measure."""
-    exported = [str(m).lower().endswith(EXPORTED) for m in (args.gv, args.heatmap)]
+    exported = [format_of(m) is not None for m in (args.gv, args.heatmap)]
     if all(exported):
         for m in (args.gv, args.heatmap):
             if not Path(m).is_file():
@@ -240,7 +242,7 @@ def _npu(args: argparse.Namespace, pairs: list[tuple[ModelUnderTest, ModelUnderT
         if gv.fmt != "tflite-int8":
             continue
         try:
-            if not str(args.gv).lower().endswith(EXPORTED):
+            if format_of(args.gv) is None:
                 cache, size = _cache(args), gv.loaded.metadata.config.input_size
                 gpath, hpath = (_exported(m, "tflite-int8", cache, log, size, npu=accel)
                                 for m in (args.gv, args.heatmap))

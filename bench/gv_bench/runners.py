@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from gaussian_vector.metadata import ModelMetadata
-from gaussian_vector.runtime.interpreters import Backend, import_litert, open_backend
-from gaussian_vector.runtime.model_file import model_format, read_metadata
+from gaussian_vector.modelfile.interpreters import Backend, open_backend
+from gaussian_vector.modelfile.reader import model_format, read_metadata
+from gaussian_vector.modelfile.tflite_files import import_litert
 
 
 @dataclass
@@ -78,7 +79,7 @@ class PeerRunner:
     of outputs, no metadata): a --peer, timed on the same interpreter and threads as ours."""
 
     def __init__(self, interpreter) -> None:
-        from gaussian_vector.runtime.delegates import coverage
+        from gaussian_vector.modelfile.delegates import coverage
 
         self._interp = interpreter
         ins = interpreter.get_input_details()
@@ -103,7 +104,7 @@ class PeerRunner:
 
 def load_peer(path: Path, threads: int | None = None) -> Loaded:
     """Open another landmark model (.tflite) in LiteRT with the default XNNPACK delegate."""
-    from gaussian_vector.runtime.quiet import litert_info_filtered
+    from gaussian_vector.modelfile.quiet import litert_info_filtered
 
     interpreter_cls, _, _ = import_litert()
     t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """Writing the runtime contract (`gaussian_vector.metadata`) into exported files, and reading it
 back for the checks. TFLite: one `Model.metadata` entry named `gaussian_vector` whose buffer is
-the JSON text (what `gaussian_vector.runtime.model_file` reads on a board). ONNX: one
+the JSON text (what `gaussian_vector.modelfile.reader` reads on a board). ONNX: one
 `metadata_props` entry with that key."""
 
 from __future__ import annotations
@@ -62,6 +62,6 @@ def embed_onnx(model: object, meta: ModelMetadata) -> None:
 
 def read_back(path: str) -> ModelMetadata:
     """The metadata as the runtime reads it (the board's own parser, not ours)."""
-    from gaussian_vector.runtime.model_file import read_metadata
+    from gaussian_vector.modelfile.reader import read_metadata
 
     return read_metadata(path)

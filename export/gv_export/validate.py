@@ -21,10 +21,12 @@ from gaussian_vector.decode_rules import DecodeRules
 from gaussian_vector.heads import head_of
 from gaussian_vector.metadata import ModelMetadata
 from gaussian_vector.metrics import nme_per_image
+from gaussian_vector.modelfile.errors import InterpreterMissing
+from gaussian_vector.modelfile.interpreters import open_backend
 from gaussian_vector.preprocess import normalise
 
 from .calibration import Faces
-from .errors import ExportError, require
+from .errors import ExportError
 from .tflite_export import quiet
 from .wrap import reference_output
 
@@ -79,29 +81,19 @@ class Report:
 
 def run_exported(path: Path, meta: ModelMetadata, inputs: np.ndarray) -> np.ndarray:
     """Outputs (M, ...) float32 of the exported file on normalised NCHW `inputs` (M, 3, S, S),
-    laid out and quantised as the metadata says, dequantised on the way out."""
+    laid out and quantised as the metadata says, dequantised on the way out; run one face at a
+    time in its format's interpreter (`modelfile.interpreters`, as the runtime opens it)."""
     x = np.moveaxis(inputs, 1, -1) if meta.input.layout == "NHWC" else inputs
     if meta.input.dtype != "float32":
         info = np.iinfo(meta.input.dtype)
         q = np.round(x / meta.input.scale) + meta.input.zero_point
         x = np.clip(q, info.min, info.max).astype(meta.input.dtype)
-    outs = []
-    if path.suffix == ".onnx":
-        ort = require("onnxruntime", "validating the ONNX file")
-        sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-        name = sess.get_inputs()[0].name
-        outs = [sess.run(None, {name: np.ascontiguousarray(xi[None])})[0][0] for xi in x]
-    else:
-        interp = require("ai_edge_litert.interpreter", "validating the TFLite file")
-        with quiet():  # the interpreter announces its XNNPACK delegate on stderr
-            it = interp.Interpreter(model_path=str(path), num_threads=2)
-            it.allocate_tensors()
-        i, o = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
-        for xi in x:
-            it.set_tensor(i, np.ascontiguousarray(xi[None]))
-            it.invoke()
-            outs.append(it.get_tensor(o)[0].copy())
-    y = np.stack(outs)
+    try:
+        with quiet():  # LiteRT announces its XNNPACK delegate on stderr
+            backend = open_backend(path, threads=2)
+    except InterpreterMissing as e:
+        raise ExportError(f"validating {path.name}: {e}") from None
+    y = np.stack([backend.run(np.ascontiguousarray(xi[None]))[0].copy() for xi in x])
     if meta.output.dtype != "float32":
         y = (y.astype(np.float32) - meta.output.zero_point) * np.float32(meta.output.scale)
     return y.astype(np.float32)

@@ -19,8 +19,6 @@ from .decode_rules import Rules, rules_for
 from .heads import head_of
 from .preprocess import to_image_coords
 
-EXPORTED_SUFFIXES = (".onnx", ".tflite")
-
 #: The matching rule of end-to-end evaluation: of the detections in a face's image (in the
 #: landmark-box convention), the one whose box overlaps the face's landmark box most, when that
 #: IoU is at least this; else the face is missed. Each annotation is matched on its own (300-W
@@ -83,13 +81,13 @@ def is_exported(model: str | Path) -> bool:
     """Whether `model` names an exported model (.onnx/.tflite, or a shipped export's name such as
     default-int8, all run through the runtime) rather than a torch checkpoint or its alias."""
     from .checkpoint import ALIASES
-    from .runtime.models import SHIPPED
+    from .modelfile.formats import format_of
+    from .modelfile.shipped import SHIPPED
 
     name = str(model)
     if Path(name).suffix.lower() == ".rknn":  # runs in the vendor's simulator (runtime.simulators)
         return True
-    return (Path(name).suffix.lower() in EXPORTED_SUFFIXES
-            or (name in SHIPPED and name not in ALIASES))
+    return format_of(name) is not None or (name in SHIPPED and name not in ALIASES)
 
 
 @dataclass

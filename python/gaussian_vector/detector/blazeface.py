@@ -90,9 +90,9 @@ class _Model:
     """One BlazeFace variant loaded in LiteRT: image -> raw detections."""
 
     def __init__(self, variant: Variant, threads: int | None, kernels: str = "default") -> None:
-        from ..runtime.errors import InterpreterMissing
-        from ..runtime.interpreters import import_litert, resolver_kwargs
-        from ..runtime.quiet import litert_info_filtered
+        from ..modelfile.errors import InterpreterMissing
+        from ..modelfile.quiet import litert_info_filtered
+        from ..modelfile.tflite_files import import_litert, resolver_kwargs
 
         try:
             interpreter_cls, _, resolver = import_litert()

@@ -4,8 +4,8 @@ decoder and one interpreter (LiteRT / tflite-runtime, or ONNX Runtime). No torch
 `Landmarker` runs a model on given face boxes; `FacePipeline` puts a face detector in front of
 it (finding faces, refine, the face-score filter)."""
 
-from .delegates import DelegateSpec
-from .errors import (
+from ..modelfile.delegates import DelegateSpec
+from ..modelfile.errors import (
     BoxError,
     DelegateError,
     InterpreterMissing,
@@ -14,9 +14,9 @@ from .errors import (
     NotAFaceError,
     RuntimeFailure,
 )
+from ..modelfile.reader import read_metadata
+from ..modelfile.shipped import resolve_model, shipped_model_path
 from .landmarker import Face, Landmarker
-from .model_file import read_metadata
-from .models import resolve_model, shipped_model_path
 from .pipeline import FacePipeline
 
 __all__ = [

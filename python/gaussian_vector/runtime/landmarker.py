@@ -20,14 +20,14 @@ from ..decode_rules import Rules, rules_for
 from ..heads import HEADS, head_of
 from ..image import as_rgb, load_image
 from ..metadata import ModelMetadata
+from ..modelfile.delegates import DelegateSpec
+from ..modelfile.errors import BoxError, ModelError
+from ..modelfile.interpreters import Backend, open_backend
+from ..modelfile.reader import model_format, read_metadata
+from ..modelfile.shipped import resolve_model
 from ..preprocess import crop_face, to_image_coords
 from .decoding import decode_output, native_available
-from .delegates import DelegateSpec
-from .errors import BoxError, ModelError
 from .inputs import InputEncoder
-from .interpreters import Backend, open_backend
-from .model_file import model_format, read_metadata
-from .models import resolve_model
 
 #: Largest batch sent to the interpreter at once when the model's batch axis is dynamic.
 MAX_BATCH = 32

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..affine import box_from_landmarks
 from ..heads import HEADS
-from .errors import NoFaceError, NotAFaceError
+from ..modelfile.errors import NoFaceError, NotAFaceError
 from .landmarker import Face, Landmarker, Timing, check_box
 
 Detector = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
