@@ -21,6 +21,21 @@ def need(toolchain: str) -> None:
         pytest.skip(str(e))
 
 
+@pytest.fixture
+def qnn() -> None:
+    need("qnn")
+
+
+@pytest.fixture
+def rknn() -> None:
+    need("rknn")
+
+
+@pytest.fixture
+def tflm() -> None:
+    need("tflm")
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """(model, config, fp32 batch-1 ONNX path, inputs (8, 3, 64, 64), torch outputs)."""
@@ -49,8 +64,7 @@ def close(got: np.ndarray, ref: np.ndarray, share: float) -> None:
     assert np.abs(got.reshape(ref.shape) - ref).max() <= share * span
 
 
-def test_qnn_htp_runs_every_node_and_matches_torch(tiny, tmp_path):
-    need("qnn")
+def test_qnn_htp_runs_every_node_and_matches_torch(qnn, tiny, tmp_path):
     from gv_export.npu.export import quantize_qdq
 
     _, meta, fp32, x, ref = tiny
@@ -64,8 +78,7 @@ def test_qnn_htp_runs_every_node_and_matches_torch(tiny, tmp_path):
     close(got, ref, 0.02)
 
 
-def test_rknn_compiles_all_on_npu_and_the_bundle_rebuilds_the_same_model(tiny, tmp_path):
-    need("rknn")
+def test_rknn_compiles_all_on_npu_and_the_bundle_rebuilds_the_same_model(rknn, tiny, tmp_path):
     _, meta, fp32, x, ref = tiny
     np.save(tmp_path / "calib.npy", x)
     options = {"platform": "rk3566", "quantized_algorithm": "normal", "remove_reshape": True,
@@ -84,8 +97,7 @@ def test_rknn_compiles_all_on_npu_and_the_bundle_rebuilds_the_same_model(tiny, t
         np.testing.assert_array_equal(b.run(x), first)
 
 
-def test_tflm_runs_the_int8_tflite_and_measures_its_arena(tiny, tmp_path):
-    need("tflm")
+def test_tflm_runs_the_int8_tflite_and_measures_its_arena(tflm, tiny, tmp_path):
     pytest.importorskip("litert_torch")
     from gv_export.quantize import quantize_int8
     from gv_export.tflite_export import to_tflite

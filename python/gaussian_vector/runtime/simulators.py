@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import tempfile
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +177,8 @@ class SimulatorBackend(Backend):
         self.output = TensorInfo(tuple(reply["output"]["shape"]), np.dtype(np.float32))
         self.cpu_ops = list(self.report.get("cpu_ops") or [])
         self._tmp = tempfile.mkdtemp(prefix="gv-sim-")
+        # a backend dropped without close() (a Landmarker's) still ends its worker
+        self._release = weakref.finalize(self, _release, self.worker, self._tmp)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         src, dst = Path(self._tmp) / "in.npy", Path(self._tmp) / "out.npy"
@@ -185,16 +188,21 @@ class SimulatorBackend(Backend):
         return np.load(dst)
 
     def close(self) -> None:
-        self.worker.close()
-        for p in Path(self._tmp).glob("*.npy"):
-            p.unlink()
-        Path(self._tmp).rmdir()
+        """End the worker and drop the exchange folder (once; later calls do nothing)."""
+        self._release()
 
     def __enter__(self) -> SimulatorBackend:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _release(worker: Worker, tmp: str) -> None:
+    worker.close()
+    for p in Path(tmp).glob("*.npy"):
+        p.unlink()
+    Path(tmp).rmdir()
 
 
 # --------------------------------------------------------------------------- model files
