@@ -2,9 +2,9 @@
 # Create the environment of one NPU vendor toolchain, apart from the main .venv (their packages
 # conflict with ours: onnxruntime-qnn installs a module named onnxruntime; rknn-toolkit2 pins
 # numpy 1.26, onnx 1.18 and torch 2.4). gv-export and gv-bench never import them: they run
-# export/gv_export/npu/worker.py with that environment's python (docs/npu.md).
+# python/gaussian_vector/runtime/npu_worker.py with that environment's python (docs/npu.md).
 #
-#   tools/npu_env.sh qnn    # .venv-qnn:  onnxruntime-qnn 2.7.0 (QNN 2.51, HTP simulator), ~0.3 GB
+#   tools/npu_env.sh qnn    # .venv-qnn:  onnxruntime-qnn 2.7.0 (QNN 2.51, HTP simulator), ~0.6 GB
 #   tools/npu_env.sh rknn   # .venv-rknn: rknn-toolkit2 2.5.0 (rk3588/rv1106/rk3566 simulator), ~6 GB
 #   tools/npu_env.sh tflm   # .venv-tflm: tflite-micro (dev build), the Cortex-M interpreter
 #
@@ -19,7 +19,7 @@ dir="${GV_NPU_ENV_DIR:-$root}"
 py="${PYTHON:-python3}"
 
 case "$1" in
-  qnn)  packages=("onnxruntime-qnn==2.7.0" "onnx==1.18.0" "numpy<2.3") ;;
+  qnn)  packages=("onnxruntime-qnn==2.7.0") ;;
   rknn) packages=("rknn-toolkit2==2.5.0") ;;
   tflm) packages=("--pre" "tflite-micro") ;;
   *) usage ;;
@@ -33,4 +33,4 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 echo "installing ${packages[*]} into $venv (nice -n 15)"
 nice -n 15 "$venv/bin/python" -m pip install --quiet "${packages[@]}"
-"$venv/bin/python" "$root/export/gv_export/npu/worker.py" probe "$1"
+"$venv/bin/python" "$root/python/gaussian_vector/runtime/npu_worker.py" probe "$1"
