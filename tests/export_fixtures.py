@@ -33,7 +33,7 @@ def export_cache(checkpoints: dict[str, Path], out: Path):
     """get(head, target, int8=False) -> gv_export.exporter.Result, each exported once."""
     pytest.importorskip("litert_torch")
     pytest.importorskip("onnxruntime")
-    from gv_export.exporter import export
+    from gv_export.exporter import ExportOptions, export
 
     cache: dict[tuple, object] = {}
 
@@ -44,8 +44,9 @@ def export_cache(checkpoints: dict[str, Path], out: Path):
             # and their near-zero activations make XNNPACK refuse the int8 h-swish's ADDs
             # (scale ratios out of its range), which trained weights do not: no XNNPACK gate
             # either (test_export_targets.py checks it on the shipped model)
-            cache[key] = export(checkpoints[head], target, int8=int8, out=out,
-                                max_nme_increase=1e9, allow_cpu_ops=True, log=lambda _: None)
+            cache[key] = export(checkpoints[head], target, ExportOptions(
+                int8=int8, out=out, max_nme_increase=1e9, allow_cpu_ops=True),
+                log=lambda _: None)
         return cache[key]
 
     return get

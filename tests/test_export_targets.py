@@ -16,11 +16,12 @@ pytest.importorskip("ai_edge_quantizer")
 
 
 def _export(tmp_path, **kw):
-    from gv_export.exporter import export
+    from gv_export.exporter import ExportOptions, export
 
     # 64 px keeps the conversions short; the shipped weights keep the activations realistic
-    return export("default", "tflite", imgsz=64, out=tmp_path / "m.tflite",
-                  max_nme_increase=1e9, log=lambda _: None, **kw)
+    return export("default", "tflite", ExportOptions(imgsz=64, out=tmp_path / "m.tflite",
+                                                      max_nme_increase=1e9, **kw),
+                  log=lambda _: None)
 
 
 @pytest.mark.parametrize("int8", [False, True])

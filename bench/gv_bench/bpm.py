@@ -39,7 +39,7 @@ def _trunk_and_whole(model: str, imgsz: int | None, int8: bool, out: Path) -> tu
     import torch
 
     from gv_export.calibration import load_faces
-    from gv_export.exporter import _inputs, _resized, load_checkpoint
+    from gv_export.exporter import load_checkpoint, resized
     from gv_export.quantize import quantize_int8
     from gv_export.targets import TARGETS
     from gv_export.tflite_export import to_tflite
@@ -48,10 +48,10 @@ def _trunk_and_whole(model: str, imgsz: int | None, int8: bool, out: Path) -> tu
     net, config, _ = load_checkpoint(model)
     if config.head != "gv":
         raise ValueError(f"{model} is a {config.head!r} model: the BPM tail is GV's")
-    config = _resized(config, imgsz)
+    config = resized(config, imgsz)
     wrapper = ExportWrapper(net, "NHWC", TARGETS["cpu-tflite"].graph("tflite", int8), config)
     faces = load_faces(None, config, 16)
-    x = _inputs(faces, config, "NHWC")
+    x = faces.inputs(config, "NHWC")
     paths = []
     for name, module in (("trunk", _trunk(wrapper)), ("whole", wrapper)):
         data = to_tflite(module.eval(), torch.from_numpy(x[:1]))
@@ -109,12 +109,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"CPU {key}: GV forward {w:.3f} ms, without the BPM tail {t:.3f} ms: "
                   f"BPM {1e3 * (w - t):.0f} µs = {100 * (w - t) / w:.1f}% of the forward")
     if not args.no_npu:
-        from gv_export.exporter import export
+        from gv_export.exporter import ExportOptions, export
 
         with tempfile.TemporaryDirectory() as tmp:
             try:
-                res = export(args.model, "tflite", int8=True, imgsz=args.imgsz, npu=args.npu,
-                             out=Path(tmp), max_nme_increase=float("inf"), log=lambda _: None)
+                res = export(args.model, "tflite", ExportOptions(
+                    int8=True, imgsz=args.imgsz, npu=args.npu, out=Path(tmp),
+                    max_nme_increase=float("inf")), log=lambda _: None)
                 v = res.vela
                 figures["npu"] = {"accelerator": args.npu, "cycles": v.cycles,
                                   "bpm_cycles": v.tail_cycles, "bpm_share": v.tail_share}

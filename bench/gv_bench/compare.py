@@ -80,7 +80,7 @@ def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None],
     `npu`) once; reuse the file while the checkpoint is unchanged (the cache key is a hash of
     its bytes)."""
     from gv_export.errors import ExportError
-    from gv_export.exporter import export
+    from gv_export.exporter import ExportOptions, export
 
     try:
         src = checkpoint.resolve(model)
@@ -98,8 +98,9 @@ def _exported(model: str, fmt: str, cache: Path, log: Callable[[str], None],
             # few packaged sample faces here, which is noise for that purpose: it is reported,
             # not enforced (gv-eval measures int8 accuracy on a real split). Ops outside
             # XNNPACK are measured, not refused: the table shows the partitions.
-            result = export(str(src), target, int8=int8, out=dest, imgsz=imgsz, npu=npu,
-                            log=lambda s: None, max_nme_increase=math.inf, allow_cpu_ops=True)
+            result = export(str(src), target, ExportOptions(
+                int8=int8, out=dest, imgsz=imgsz, npu=npu, max_nme_increase=math.inf,
+                allow_cpu_ops=True), log=lambda s: None)
         except ExportError as e:
             raise BenchError(f"exporting {src.name} to {fmt} failed: {e}") from None
         if int8:

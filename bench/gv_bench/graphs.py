@@ -60,14 +60,14 @@ def _export(model: str, graph, int8: bool, imgsz: int | None, path: Path) -> Non
     import torch
 
     from gv_export.calibration import load_faces
-    from gv_export.exporter import _inputs, _resized, load_checkpoint
+    from gv_export.exporter import load_checkpoint, resized
     from gv_export.quantize import quantize_int8
     from gv_export.tflite_export import to_tflite
     from gv_export.wrap import ExportWrapper
 
     net, config, _ = load_checkpoint(model)
-    config = _resized(config, imgsz)
-    x = _inputs(load_faces(None, config, 32), config, "NHWC")
+    config = resized(config, imgsz)
+    x = load_faces(None, config, 32).inputs(config, "NHWC")
     data = to_tflite(ExportWrapper(net, "NHWC", graph, config).eval(), torch.from_numpy(x[:1]))
     path.write_bytes(quantize_int8(data, x) if int8 else data)
 

@@ -69,7 +69,7 @@ def measure(head: str, model: str, target: str, args: argparse.Namespace, tmp: P
     """One row: export for `target`, run the held-out faces in its simulator, compare."""
     from gaussian_vector.preprocess import normalise
     from gaussian_vector.runtime.simulators import SimulatorBackend, open_simulated
-    from gv_export.exporter import export, load_checkpoint
+    from gv_export.exporter import ExportOptions, export, load_checkpoint
     from gv_export.npu.export import judge
 
     net, config, _ = load_checkpoint(model)
@@ -81,8 +81,9 @@ def measure(head: str, model: str, target: str, args: argparse.Namespace, tmp: P
     if target.startswith("ethos-u") or target == "tflm":
         key = (head, "ethos")
         if key not in cache:
-            cache[key] = export(model, "tflite", int8=True, npu="ethos-u55-256", calib=calib,
-                                out=tmp / f"{head}_ethos.tflite", log=quiet)
+            cache[key] = export(model, "tflite", ExportOptions(
+                int8=True, npu="ethos-u55-256", calib=calib, out=tmp / f"{head}_ethos.tflite"),
+                log=quiet)
         result = cache[key]
         with SimulatorBackend("tflm", result.path) as b:
             got = b.run(np.ascontiguousarray(x.transpose(0, 2, 3, 1)))
@@ -96,7 +97,7 @@ def measure(head: str, model: str, target: str, args: argparse.Namespace, tmp: P
             row.update(ops_total=v.ops_total, ops_on_npu=v.ops_npu, cycles=v.cycles,
                        memory_bytes=int(v.sram_used_kib * 1024), accuracy_through="TFLM")
     else:
-        result = export(model, None, npu=target, calib=calib, out=tmp, log=quiet)
+        result = export(model, None, ExportOptions(npu=target, calib=calib, out=tmp), log=quiet)
         backend, meta = open_simulated(result.path)
         with backend:
             got = backend.run(x)

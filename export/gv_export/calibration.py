@@ -21,7 +21,7 @@ from gaussian_vector import affine
 from gaussian_vector.config import ModelConfig
 from gaussian_vector.data.augment import AugmentConfig, sample_transform, transform_points
 from gaussian_vector.image import as_rgb, load_image
-from gaussian_vector.preprocess import crop_face
+from gaussian_vector.preprocess import crop_face, normalise
 from gaussian_vector.schemes import get_scheme
 
 from .errors import ExportError
@@ -50,6 +50,12 @@ class Faces:
     points: np.ndarray
     names: list[str]
     source: str
+
+    def inputs(self, config: ModelConfig, layout: str) -> np.ndarray:
+        """The crops normalised as the model takes them, in the exported input `layout`
+        ("NHWC" or "NCHW"), float32."""
+        x = normalise(self.crops, config)
+        return np.ascontiguousarray(np.moveaxis(x, 1, -1)) if layout == "NHWC" else x
 
 
 def _annotated_images(folder: Path, k: int) -> list[tuple[Path, np.ndarray, str]]:

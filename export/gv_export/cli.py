@@ -12,6 +12,7 @@ import sys
 from gaussian_vector.console.argtypes import int_at_least, nonnegative_float
 from gaussian_vector.console.extras import need
 from gaussian_vector.console.outputs import prepare_outputs
+from gaussian_vector.modelfile.formats import FORMATS
 
 from .errors import ExportError
 
@@ -36,7 +37,8 @@ def parser() -> argparse.ArgumentParser:
         "(fp32 or full int8), validated against torch on real faces.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="checkpoint .pt, or an alias: default, gv, heatmap")
-    p.add_argument("--target", help="onnx or tflite (with a vendor --npu: implied)")
+    p.add_argument("--target", help=f"{' or '.join(sorted(FORMATS))} (with a vendor --npu: "
+                   "implied)")
     p.add_argument("--int8", action="store_true",
                    help="full-integer int8 TFLite (int8 input and output, no float ops)")
     p.add_argument("--calib", metavar="DIR", help="300-W-layout folder of NAME.jpg + NAME.pts "
@@ -87,13 +89,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gv-export: error: {problem}", file=sys.stderr)
         return 1
     try:
-        from .exporter import export
+        from .exporter import ExportOptions, export
 
-        result = export(
-            args.model, args.target, int8=args.int8, calib=args.calib, imgsz=args.imgsz,
-            out=args.output, npu=args.npu, graph=_graph_spec(args), max_faces=args.calib_max,
+        result = export(args.model, args.target, ExportOptions(
+            int8=args.int8, calib=args.calib, imgsz=args.imgsz, out=args.output, npu=args.npu,
+            graph=_graph_spec(args), max_faces=args.calib_max,
             max_nme_increase=args.max_nme_increase, allow_cpu_ops=args.allow_cpu_ops,
-            verbose=args.verbose)
+            verbose=args.verbose))
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"path": str(result.path), "bytes": result.size,

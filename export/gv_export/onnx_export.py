@@ -10,12 +10,17 @@ import warnings
 
 import torch
 
+from gaussian_vector.config import ModelConfig
 from gaussian_vector.heads import head_of
 from gaussian_vector.metadata import ModelMetadata
+from gaussian_vector.modelfile.formats import FORMATS
 
+from . import metadata_io
+from .calibration import Faces
 from .errors import ExportError, require
 from .metadata_io import embed_onnx
 from .tflite_export import quiet
+from .wrap import input_shape, output_shape
 
 OPSET = 18
 #: Upper bound the exporter's shape guards use for the dynamic batch axis.
@@ -52,3 +57,15 @@ def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
     buf = io.BytesIO()
     onnx.save_model(proto, buf)
     return buf.getvalue()
+
+
+def convert(wrapper: torch.nn.Module, config: ModelConfig, faces: Faces, int8: bool,
+            extra: dict, verbose: bool = False) -> tuple[bytes, ModelMetadata]:
+    """gv-export's ONNX step: (checked .onnx bytes with the metadata embedded, the metadata).
+    fp32 only (`modelfile.formats`: no full-int8 ONNX files)."""
+    layout = FORMATS["onnx"].input_layout
+    sample = torch.from_numpy(faces.inputs(config, layout)[:1])
+    meta = metadata_io.build_metadata(
+        config, metadata_io.tensor_spec(input_shape(config, layout), "float32", layout),
+        output_shape(config), extra=extra)
+    return to_onnx(wrapper, sample, meta, verbose), meta

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gaussian_vector.modelfile.formats import FORMATS
+
 from .errors import ExportError
 from .wrap import Graph
 
@@ -107,13 +109,22 @@ VENDOR_NPUS = tuple(name for name, t in TARGETS.items() if t.toolchain)
 def target_for(fmt: str | None, npu: str | None) -> Target:
     """The target a `gv-export --target FMT [--npu ACCEL]` call exports for."""
     if npu is None:
-        return TARGETS[f"cpu-{fmt}"]
+        return TARGETS.get(f"cpu-{fmt}") or _cpu_as_is(fmt)
     if npu.lower().startswith(ETHOS_U_PREFIX):
         return TARGETS["ethos-u"]
     if npu.lower() in VENDOR_NPUS:
         return TARGETS[npu.lower()]
     raise ExportError(f"unknown --npu {npu!r}: NPU targets are the Ethos-U configs "
                       f"(ethos-u55-256, ethos-u65-256, ...) and {', '.join(VENDOR_NPUS)}")
+
+
+def _cpu_as_is(fmt: str) -> Target:
+    """The CPU target of a model-file format with no row of its own above: the network as it
+    is, in fp32 and (where the format has int8 files) int8, until a measured row replaces it."""
+    f = FORMATS[fmt]
+    return Target("cpu", f"{f.interpreter} CPU", (fmt,), fp32=Graph(),
+                  int8=Graph() if f.int8 else None,
+                  why="no per-target graph measured yet: the network as it is")
 
 
 def override(graph: Graph, spec: str | None) -> Graph:

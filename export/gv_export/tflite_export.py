@@ -10,7 +10,14 @@ import os
 
 import torch
 
+from gaussian_vector.config import ModelConfig
+from gaussian_vector.metadata import ModelMetadata
+from gaussian_vector.modelfile.formats import FORMATS
+
+from . import metadata_io
+from .calibration import Faces
 from .errors import ExportError, require
+from .wrap import input_shape, output_shape
 
 
 @contextlib.contextmanager
@@ -49,3 +56,27 @@ def to_tflite(wrapper: torch.nn.Module, sample: torch.Tensor, verbose: bool = Fa
     except Exception as e:  # the converter raises many types; the message is what matters
         raise ExportError(f"litert-torch could not convert the model: {type(e).__name__}: "
                           f"{str(e).splitlines()[0] if str(e) else ''}") from e
+
+
+def convert(wrapper: torch.nn.Module, config: ModelConfig, faces: Faces, int8: bool,
+            extra: dict, verbose: bool = False) -> tuple[bytes, ModelMetadata]:
+    """gv-export's TFLite step: (.tflite bytes with the metadata embedded, the metadata); with
+    `int8`, fully quantised, calibrated on `faces` (recorded in the metadata)."""
+    layout = FORMATS["tflite"].input_layout
+    inputs = faces.inputs(config, layout)
+    in_shape, out_shape = input_shape(config, layout), output_shape(config)
+    data = to_tflite(wrapper, torch.from_numpy(inputs[:1]), verbose)
+    if int8:
+        from .quantize import io_quantization, quantize_int8
+
+        data = quantize_int8(data, inputs, verbose)
+        qin, qout = io_quantization(data)
+        extra["calibration"] = {"source": faces.source, "faces": len(faces.names)}
+        meta = metadata_io.build_metadata(
+            config, metadata_io.tensor_spec(in_shape, "int8", layout, qin), out_shape,
+            "int8", qout, extra)
+    else:
+        meta = metadata_io.build_metadata(
+            config, metadata_io.tensor_spec(in_shape, "float32", layout), out_shape,
+            extra=extra)
+    return metadata_io.embed_tflite(data, meta), meta

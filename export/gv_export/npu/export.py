@@ -30,8 +30,8 @@ import torch
 
 from gaussian_vector.metadata import ModelMetadata
 from gaussian_vector.metrics import nme_per_image
+from gaussian_vector.modelfile.errors import RuntimeFailure
 from gaussian_vector.preprocess import normalise
-from gaussian_vector.runtime.errors import RuntimeFailure
 from gaussian_vector.runtime.simulators import (
     SimulatorBackend,
     ToolchainMissing,
@@ -43,7 +43,7 @@ from gaussian_vector.runtime.simulators import (
 from .. import metadata_io, targets
 from ..calibration import Faces, load_faces
 from ..errors import ExportError, require
-from ..exporter import Result, _check_writable, _resized, load_checkpoint
+from ..exporter import ExportOptions, Result, check_writable, load_checkpoint, resized
 from ..tflite_export import quiet
 from ..validate import Report, int8_gate, landmarks
 from ..wrap import ExportWrapper, input_shape, output_shape, reference_output
@@ -62,36 +62,26 @@ def output_path(out: str | Path | None, stem: str, place: targets.Target, fmt: s
     return p / name if p.is_dir() or str(out).endswith(("/", "\\")) else p
 
 
-def export_npu(
-    model: str | Path,
-    npu: str,
-    *,
-    target: str | None = None,
-    calib: str | Path | None = None,
-    imgsz: int | None = None,
-    out: str | Path | None = None,
-    graph: str | None = None,
-    max_faces: int = 64,
-    max_nme_increase: float | None = None,
-    allow_cpu_ops: bool = False,
-    verbose: bool = False,
-    log: Callable[[str], None] = print,
-) -> Result:
+def export_npu(model: str | Path, npu: str, target: str | None = None,
+               options: ExportOptions | None = None, *,
+               log: Callable[[str], None] = print) -> Result:
     """Export `model` for the vendor NPU `npu`, judged in its simulator; ExportError (one line)
-    for anything the user can fix, a missing toolchain included."""
+    for anything the user can fix, a missing toolchain included. Of the `options`, `int8` and
+    `npu` are implied."""
+    o = options or ExportOptions()
     place = targets.target_for(target, npu)
     fmt = target or place.formats[0]
-    shape = targets.override(place.graph(fmt, True), graph)
+    shape = targets.override(place.graph(fmt, True), o.graph)
     try:
         find_python(place.toolchain)  # before minutes of work
     except ToolchainMissing as e:
         raise ExportError(str(e)) from None
     t0 = time.perf_counter()
     net, config, stem = load_checkpoint(model)
-    config = _resized(config, imgsz)
-    dest = output_path(out, stem, place, fmt)
-    _check_writable(dest)
-    faces = load_faces(calib, config, max_faces)
+    config = resized(config, o.imgsz)
+    dest = output_path(o.out, stem, place, fmt)
+    check_writable(dest)
+    faces = load_faces(o.calib, config, o.max_faces)
     log(f"gv-export: {stem} ({config.head}, {config.input_size}px, K={config.num_landmarks}) -> "
         f"{dest} [{place.runs_on}]; {len(faces.names)} faces from {faces.source}")
     x = normalise(faces.crops, config).astype(np.float32)
@@ -106,10 +96,10 @@ def export_npu(
     with tempfile.TemporaryDirectory(prefix="gv-npu-") as tmp:
         work = Path(tmp)
         fp32 = work / "fp32.onnx"
-        fp32.write_bytes(static_onnx(wrapper, x[:1], meta, verbose))
+        fp32.write_bytes(static_onnx(wrapper, x[:1], meta, o.verbose))
         if place.toolchain == "qnn":
             built = work / "model.onnx"
-            quantize_qdq(fp32, x, place.options, built, meta, verbose)
+            quantize_qdq(fp32, x, place.options, built, meta, o.verbose)
             backend = _open(lambda: SimulatorBackend("qnn", built))
         else:
             built = work / "model.rknn"
@@ -125,13 +115,13 @@ def export_npu(
             log(f"{backend.name}: running {len(x)} faces")
             got = _run(backend, x)
             npu = dict(backend.report)
-        report = judge(net, faces, got, meta, int8_gate(calib is None, max_nme_increase))
+        report = judge(net, faces, got, meta, int8_gate(o.calib is None, o.max_nme_increase))
         for line in report.lines(True):
             log(line)
         for line in npu_lines(npu):
             log(line)
         failures = list(report.failures)
-        if npu.get("cpu_ops") and not allow_cpu_ops:
+        if npu.get("cpu_ops") and not o.allow_cpu_ops:
             failures.append(f"{len(npu['cpu_ops'])} ops run off the NPU "
                             f"({', '.join(sorted(set(npu['cpu_ops'])))}); --allow-cpu-ops "
                             "writes it anyway")
