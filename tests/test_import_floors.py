@@ -99,7 +99,7 @@ MAY_IMPORT = {
     "runtime": {"package", "numpy part", "native", "model files", "detector"},
     # evaluate: exported files through the runtime, the detector's boxes; lazily
     "torch part": {"package", "numpy part", "model files", "detector", "runtime"},
-    # runtime: its old module names re-export the model files until the NPU work moves over
+    # runtime: gv_export.npu runs the vendor NPUs' simulators (runtime.simulators)
     "export": {"package", "numpy part", "torch part", "model files", "runtime", "console"},
     "bench": {"package", "numpy part", "torch part", "model files", "runtime", "native",
               "export", "console"},

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gaussian_vector.modelfile.errors import ModelError
 from gaussian_vector.runtime import npu_worker, simulators
-from gaussian_vector.runtime.errors import ModelError
 from gaussian_vector.runtime.simulators import (
     SimulatorBackend,
     ToolchainMissing,

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"gv-bench npu: error: {problem}", file=sys.stderr)
         return 2
-    from gaussian_vector.runtime.errors import RuntimeFailure
+    from gaussian_vector.modelfile.errors import RuntimeFailure
     from gv_export.errors import ExportError
 
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -182,8 +182,9 @@ def plot(path: Path, rows: list[dict]) -> None:
     for ax, title in ((a, "ION NME (%)"), (b, "estimated cycles (M)")):
         ax.set_xticks(np.arange(len(targets)), targets, rotation=20)
         ax.set_title(title)
-        ax.legend()
-    a.set_ylim(bottom=min(100 * r["fp32_nme_ion"] for r in ok) * 0.8)
+        ax.legend(fontsize=8, loc="upper center", ncol=3)
+    a.set_ylim(min(100 * r["fp32_nme_ion"] for r in ok) * 0.8,
+               max(100 * r["sim_nme_ion"] for r in ok) * 1.12)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

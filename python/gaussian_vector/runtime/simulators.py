@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from ..metadata import ModelMetadata
-from .errors import InterpreterMissing, ModelError, RuntimeFailure
-from .interpreters import Backend, TensorInfo
+from ..modelfile.errors import InterpreterMissing, ModelError, RuntimeFailure
+from ..modelfile.interpreters import Backend, TensorInfo
 
 WORKER = Path(__file__).with_name("npu_worker.py")
 #: toolchain -> (what installs it, what it simulates)
@@ -237,7 +237,7 @@ def simulated_model(path: str | Path) -> str | None:
     if p.suffix.lower() == ".rknn":
         return "rknn"
     if p.suffix.lower() == ".onnx" and p.is_file():
-        from .model_file import read_metadata
+        from ..modelfile.reader import read_metadata
 
         try:
             runs_on = read_metadata(p).extra.get("runs_on")
@@ -261,7 +261,7 @@ def open_simulated(path: str | Path) -> tuple[SimulatorBackend, ModelMetadata]:
             raise ModelError(f"{p}: its simulator bundle {bundle.name}/ is missing")
         options = {**options, "bundle": str(bundle)}
         return SimulatorBackend("rknn", p, options), meta
-    from .model_file import read_metadata
+    from ..modelfile.reader import read_metadata
 
     return SimulatorBackend(toolchain, p), read_metadata(p)
 
