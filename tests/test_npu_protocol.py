@@ -4,6 +4,7 @@ target table's NPU rows, and how a model file is recognised as a simulator's."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -221,3 +222,19 @@ def test_gv_eval_takes_a_rknn_as_an_exported_model_and_others_pass_through(tmp_p
     assert is_exported("out/gv_rk3588.rknn") and not is_exported("runs/gv/best.pt")
     assert simulated_pipeline(tmp_path / "m.tflite") is None
     assert simulated_pipeline(_onnx_with({"runs_on": "cpu"}, tmp_path / "c.onnx")) is None
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--npu", "hexagon"], "unknown --npu 'hexagon': NPU targets are the Ethos-U configs"),
+    (["--npu", "ethos-u55-256"], "add --target tflite --int8"),
+    (["--npu", "rk3588", "--target", "tflite"], "takes rknn models, not tflite"),
+    (["--npu", "qnn-htp", "--graph", "squeeze=max"], "squeeze form must be one of"),
+    ([], "--target is required (or a vendor --npu"),
+])
+def test_npu_arguments_that_do_not_fit_are_one_line(args, message, capsys):
+    from gv_export.cli import main
+
+    with pytest.raises(SystemExit) if not args else contextlib.nullcontext():
+        assert main(["default", *args]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1]

@@ -127,6 +127,10 @@ def export(model: str | Path, target: str | None, options: ExportOptions | None 
 def _target(target: str | None, o: ExportOptions) -> tuple[targets.Target, Graph]:
     """(where the export runs, the graph it gets there); ExportError for a format, precision
     and accelerator that do not go together."""
+    if target is None and o.npu:  # an unknown --npu says so; an Ethos-U one names its target
+        targets.target_for(None, o.npu)
+        raise ExportError("--npu ethos-u* compiles full-integer TFLite: add --target tflite "
+                          "--int8")
     if target not in FORMATS:
         raise ExportError(f"unknown target {target!r}; choose from {', '.join(sorted(FORMATS))}")
     if o.int8 and not FORMATS[target].int8:
