@@ -12,6 +12,8 @@ import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from gaussian_vector.heads import HEADS
+
 from .errors import ExportError, require
 
 BPM_MARK = "_bpm"  # tensor names of ops inside the wrapper's `bpm` module contain this
@@ -44,7 +46,8 @@ class VelaReport:
         return self.tail_cycles / self.cycles if self.cycles else 0.0
 
     def lines(self, head: str) -> list[str]:
-        what = "BPM + output layout" if head == "gv" else "output layout (after the head)"
+        """The report for a model of `head` (a `ModelConfig.head`), printed by gv-export."""
+        what = HEADS[head].graph_tail
         out = [
             f"vela {self.accelerator} ({self.system_config}):",
             f"  ops on NPU     {self.ops_npu}/{self.ops_total} ({100 * self.npu_share:.1f}%)"

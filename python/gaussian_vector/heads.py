@@ -51,6 +51,8 @@ class Head:
     label_keys: ClassVar[tuple[str, ...]]
     #: the `DecodeRules` fields its decoder reads
     rules_read: ClassVar[tuple[str, ...]]
+    #: what the exported graph computes after the 1x1 head (vela's tail figure names it)
+    graph_tail: ClassVar[str]
     #: lowest face score (mean landmark confidence) taken as a face: measured with the shipped
     #: models on 970 faces (bench/face_scores.py, docs/runtime.md)
     min_face_score: ClassVar[float]
@@ -101,6 +103,7 @@ class GVHead(Head):
     output_name = "vectors"
     label_keys = ("x", "y")
     rules_read = ("subpixel", "beyond_box", "tau", "sigma")
+    graph_tail = "BPM + output layout"
     min_face_score = 0.6  # GV faces score >= 1.14 (int8 failures 0.41-0.48); non-faces <= 0.42
 
     def __init__(self, config: ModelConfig) -> None:
@@ -133,6 +136,7 @@ class HeatmapHead(Head):
     output_name = "heatmaps"
     label_keys = ("heatmap",)
     rules_read = ("subpixel",)
+    graph_tail = "output layout (after the head)"
     min_face_score = 0.4  # heatmap faces score >= 0.58; non-faces <= 0.37
 
     def __init__(self, config: ModelConfig) -> None:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import PADDINGS
+from ..config import HEADS, PADDINGS
 from ..console.extras import need, one_line_errors
 
 if TYPE_CHECKING:  # torch-free at import: every --help works without torch
@@ -28,7 +28,7 @@ def default_data_root() -> Path:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gv-train", description=__doc__)
-    p.add_argument("--head", choices=("gv", "heatmap"), default="gv")
+    p.add_argument("--head", choices=HEADS, default="gv")
     p.add_argument("--data", type=Path, default=None, help="data root (default: $GV_DATA or "
                    "../shared/data)")
     p.add_argument("--out", type=Path, help="run folder (checkpoints, log.jsonl); required "

@@ -1,0 +1,58 @@
+"""What is written once stays complete: every head the config names has its class and its
+network, whose output the head packs into the shape it exports; every model-file format has its
+reader and backend module and its gv-export converter; every decode option sets a rule."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from importlib import import_module
+
+import numpy as np
+import pytest
+
+from gaussian_vector.config import HEADS as HEAD_NAMES
+from gaussian_vector.config import ModelConfig
+from gaussian_vector.decode_rules import OPTIONS, DecodeRules
+from gaussian_vector.heads import HEADS, head_of
+from gaussian_vector.modelfile.formats import FORMATS, format_of
+
+TINY = {"input_size": 64, "width_mult": 0.5, "decoder_channels": 8, "num_landmarks": 5,
+        "scheme": "300w68"}
+
+
+def test_every_head_name_has_its_class():
+    assert tuple(HEADS) == HEAD_NAMES
+
+
+@pytest.mark.parametrize("name", HEAD_NAMES)
+def test_each_head_packs_its_networks_output_into_its_exported_shape(name):
+    torch = pytest.importorskip("torch")
+    from gaussian_vector.models import build_model
+
+    cfg = ModelConfig(head=name, **TINY)
+    head = head_of(cfg)
+    with torch.no_grad():
+        out = build_model(cfg).eval()(torch.zeros(2, 3, 64, 64))
+    parts = out if isinstance(out, tuple) else (out,)
+    packed = head.pack([t.numpy() for t in parts])
+    assert packed.shape == head.output_shape(2)
+    assert len(parts) == len(head.label_keys)
+    labels = head.encode(np.full((cfg.num_landmarks, 2), 8.0))
+    assert tuple(labels) == head.label_keys
+    xy, scores = head.decode(packed, DecodeRules.of(cfg))
+    assert xy.shape == (2, cfg.num_landmarks, 2) and scores.shape == (2, cfg.num_landmarks)
+
+
+@pytest.mark.parametrize("name", list(FORMATS))
+def test_each_format_has_its_reader_backend_and_converter(name):
+    fmt = FORMATS[name]
+    module = import_module(f"gaussian_vector.modelfile.{fmt.module}")
+    assert callable(module.metadata_entries) and callable(module.open_backend)
+    assert format_of(f"x{fmt.suffix.upper()}") is fmt
+    pytest.importorskip("torch")
+    assert callable(import_module(f"gv_export.{name}_export").convert)
+
+
+def test_each_decode_option_sets_a_rule():
+    rule_fields = {f.name for f in fields(DecodeRules)}
+    assert {field for _, field, _, _ in OPTIONS} <= rule_fields
