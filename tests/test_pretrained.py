@@ -307,3 +307,16 @@ def test_the_npz_form_holds_the_same_convolutions(tflite, tmp_path) -> None:
     (tmp_path / "junk.npz").write_bytes(b"PK not really")
     with pytest.raises(PretrainedError, match="not a converted backbone"):
         read_convs(tmp_path / "junk.npz")
+
+
+def test_the_npz_needs_no_litert_to_be_checked(tflite, tmp_path, monkeypatch) -> None:
+    """gv-train's up-front check asks for ai-edge-litert only for a .tflite (the GPU image has
+    none, and trains from the .npz)."""
+    import gaussian_vector.cli.train as cli_train
+    from gaussian_vector.models.pretrained import read_convs, save_convs
+
+    npz = save_convs(read_convs(tflite), tmp_path / "b.npz")
+    monkeypatch.setattr(cli_train, "need", lambda *a, **k: "no ai_edge_litert here")
+    assert cli_train.pretrained_problem(npz, "mobilenetv3_small", 1.0) is None
+    assert cli_train.pretrained_problem(tflite, "mobilenetv3_small", 1.0) == \
+        "no ai_edge_litert here"

@@ -294,3 +294,26 @@ def test_training_logs_validation_error_in_percent_as_gv_eval_prints_it(faces, t
         best = train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path)
     (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("epoch 1:")]
     assert f" val {format_summary(best)} (" in line, line
+
+
+def test_init_from_takes_its_sources_input_scaling_and_padding(tmp_path) -> None:
+    """A run started from a --pretrained run's checkpoint keeps that checkpoint's (x - 128) / 127
+    scaling and SAME padding; before, gv-train refused it as 'another model config' and no
+    option could say otherwise."""
+    from gaussian_vector import checkpoint
+    from gaussian_vector.cli.train import build_parser, recipe
+    from gaussian_vector.config import TF_MEAN, TF_STD, ModelConfig
+    from gaussian_vector.models import build_model
+
+    src = ModelConfig(input_size=64, padding="tf", mean=TF_MEAN, std=TF_STD)
+    checkpoint.save(tmp_path / "src.pt", build_model(src), src)
+    args = build_parser().parse_args(["--out", str(tmp_path / "run"), "--input-size", "64",
+                                      "--init-from", str(tmp_path / "src.pt")])
+    mc, _ = recipe(args)
+    assert (mc.padding, mc.mean, mc.std) == ("tf", TF_MEAN, TF_STD)
+    assert mc == src
+    plain = build_parser().parse_args(["--out", str(tmp_path / "run"), "--input-size", "64"])
+    assert recipe(plain)[0].padding == "torch"
+    missing = build_parser().parse_args(["--out", "x", "--init-from", str(tmp_path / "no.pt")])
+    with pytest.raises(ValueError, match="--init-from"):
+        recipe(missing)

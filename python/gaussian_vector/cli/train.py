@@ -128,13 +128,24 @@ def plot_convergence(runs: dict[str, Path], out: Path) -> None:
 
 
 def pretrained_inputs(args: argparse.Namespace) -> dict:
-    """ModelConfig fields a --pretrained run changes: TF's input scaling and, unless --padding
-    says otherwise, TF's SAME padding; without --pretrained only --padding (default torch)."""
+    """ModelConfig fields that belong to the starting weights: a --pretrained run takes TF's
+    input scaling and, unless --padding says otherwise, TF's SAME padding; an --init-from run
+    its source's scaling and padding (its weights mean nothing under others); otherwise only
+    --padding (default torch). ValueError when the --init-from file cannot be read."""
     from ..config import TF_MEAN, TF_STD
 
-    if not args.pretrained:
-        return {"padding": args.padding or "torch"}
-    return {"padding": args.padding or "tf", "mean": TF_MEAN, "std": TF_STD}
+    if args.pretrained:
+        return {"padding": args.padding or "tf", "mean": TF_MEAN, "std": TF_STD}
+    if args.init_from:
+        from .. import checkpoint
+
+        try:
+            src = checkpoint.load_raw(checkpoint.resolve(args.init_from))["config"]
+        except FileNotFoundError as e:
+            raise ValueError(f"--init-from: {e}") from None
+        return {"padding": args.padding or src.get("padding", "torch"),
+                "mean": tuple(src["mean"]), "std": tuple(src["std"])}
+    return {"padding": args.padding or "torch"}
 
 
 def convergence_plot(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -186,7 +197,8 @@ def pretrained_problem(path: Path, arch: str, width_mult: float) -> str | None:
     before the data is read (not a traceback after it); None when it is fine."""
     from ..models.pretrained import check_file
 
-    problem = need("--pretrained (reading a .tflite)", "ai_edge_litert")
+    problem = (None if Path(path).suffix == ".npz"  # the converted form needs numpy only
+               else need("--pretrained (reading a .tflite)", "ai_edge_litert"))
     if problem:
         return problem
     try:
