@@ -6,8 +6,7 @@ gv-export writes for the shipped checkpoint (`weights/gv_mnv3s_256.pt`, alias `d
 the weights folder, so the export commands are
 
     gv-export default --target tflite -o python/gaussian_vector/weights/
-    gv-export default --target tflite --int8 -o python/gaussian_vector/weights/ \
-        --calib DATA/300w/afw --max-nme-increase 0.05     # see weights/MODEL_CARD.md
+    gv-export default --target tflite --int8 -o python/gaussian_vector/weights/
     gv-export default --target onnx -o python/gaussian_vector/weights/
 """
 
