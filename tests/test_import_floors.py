@@ -68,22 +68,12 @@ def floor(name: str) -> str:
     if name.startswith("gv_export"):
         return "export"
     rest = name.removeprefix("gaussian_vector").lstrip(".")
-    if within(rest, COMMANDS):
-        return "commands"
-    if within(rest, CONSOLE):
-        return "console"
-    if within(rest, RUNTIME):
-        return "runtime"
-    if within(rest, DETECTOR):
-        return "detector"
-    if within(rest, MODEL_FILES):
-        return "model files"
-    if within(rest, TORCH_PART):
-        return "torch part"
-    if within(rest, NATIVE):
-        return "native"
-    if within(rest, BINDING):
-        return "native binding"
+    for floor_name, prefixes in (("commands", COMMANDS), ("console", CONSOLE),
+                                 ("runtime", RUNTIME), ("detector", DETECTOR),
+                                 ("model files", MODEL_FILES), ("torch part", TORCH_PART),
+                                 ("native", NATIVE), ("native binding", BINDING)):
+        if within(rest, prefixes):
+            return floor_name
     return "numpy part" if rest else "package"
 
 

@@ -36,31 +36,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def _trunk_and_whole(model: str, imgsz: int | None, int8: bool, out: Path) -> tuple[Path, Path]:
     """CPU-target .tflite files of the GV model cut after the decoder, and whole."""
-    import torch
-
-    from gv_export.calibration import load_faces
-    from gv_export.exporter import load_checkpoint, resized
-    from gv_export.quantize import quantize_int8
     from gv_export.targets import TARGETS
-    from gv_export.tflite_export import to_tflite
-    from gv_export.wrap import ExportWrapper
 
-    net, config, _ = load_checkpoint(model)
+    from .raw_export import wrapped, write_tflite
+
+    graph = TARGETS["cpu-tflite"].graph("tflite", int8)
+    wrapper, config, x = wrapped(model, imgsz, graph, faces=16)
     if config.head != "gv":
         raise ValueError(f"{model} is a {config.head!r} model: the BPM tail is GV's")
-    config = resized(config, imgsz)
-    wrapper = ExportWrapper(net, "NHWC", TARGETS["cpu-tflite"].graph("tflite", int8), config)
-    faces = load_faces(None, config, 16)
-    x = faces.inputs(config, "NHWC")
-    paths = []
-    for name, module in (("trunk", _trunk(wrapper)), ("whole", wrapper)):
-        data = to_tflite(module.eval(), torch.from_numpy(x[:1]))
-        if int8:
-            data = quantize_int8(data, x)
-        path = out / f"{name}_{'int8' if int8 else 'fp32'}.tflite"
-        path.write_bytes(data)
-        paths.append(path)
-    return paths[0], paths[1]
+    precision = "int8" if int8 else "fp32"
+    return (write_tflite(_trunk(wrapper), x, int8, out / f"trunk_{precision}.tflite"),
+            write_tflite(wrapper, x, int8, out / f"whole_{precision}.tflite"))
 
 
 def _trunk(wrapper):

@@ -57,19 +57,10 @@ def variants(head: str, int8: bool) -> list[tuple[str, object]]:
 
 def _export(model: str, graph, int8: bool, imgsz: int | None, path: Path) -> None:
     """One .tflite of `model` in `graph` (no validation: only its speed is measured here)."""
-    import torch
+    from .raw_export import wrapped, write_tflite
 
-    from gv_export.calibration import load_faces
-    from gv_export.exporter import load_checkpoint, resized
-    from gv_export.quantize import quantize_int8
-    from gv_export.tflite_export import to_tflite
-    from gv_export.wrap import ExportWrapper
-
-    net, config, _ = load_checkpoint(model)
-    config = resized(config, imgsz)
-    x = load_faces(None, config, 32).inputs(config, "NHWC")
-    data = to_tflite(ExportWrapper(net, "NHWC", graph, config).eval(), torch.from_numpy(x[:1]))
-    path.write_bytes(quantize_int8(data, x) if int8 else data)
+    wrapper, _, x = wrapped(model, imgsz, graph)
+    write_tflite(wrapper, x, int8, path)
 
 
 def run(args: argparse.Namespace) -> int:
