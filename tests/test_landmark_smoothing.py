@@ -35,23 +35,51 @@ def test_jitter_at_rest_shrinks() -> None:
     assert smooth_jitter < 0.3 * raw_jitter
 
 
-def test_lag_under_motion_shrinks_with_beta() -> None:
+def test_plain_filter_lag_under_motion_shrinks_with_beta() -> None:
     frames = [face(3.0 * i) for i in range(60)]  # 90 px/s, ~0.9 face sizes a second
     lags = []
     for beta in (0.0, 10.0, 100.0):
-        out = run(LandmarkSmoother(OneEuro(min_cutoff=1.0, beta=beta)), frames)
+        out = run(LandmarkSmoother(OneEuro(min_cutoff=1.0, beta=beta, frame="image")), frames)
         lags.append(float(np.abs(out[-1] - frames[-1]).mean()))
     assert lags[0] > lags[1] > lags[2]
     assert lags[2] < 1.0  # a fast filter follows within a pixel
+
+
+def moving_head(i: int) -> np.ndarray:
+    """The face of frame `i` of a head turning, growing and sliding (a similarity transform)."""
+    angle, scale = 0.01 * i, 1.0 + 0.005 * i
+    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return face() @ rot.T + [4.0 * i, 1.5 * i]
+
+
+def test_face_frame_follows_head_motion_without_lag_and_removes_the_noise() -> None:
+    rng = np.random.default_rng(2)
+    truth = [moving_head(i) for i in range(90)]
+    noisy = [t + rng.normal(0, 1.0, t.shape) for t in truth]
+    out = run(LandmarkSmoother(OneEuro(min_cutoff=1.0, beta=0.0, frame="face")), noisy)
+    plain = run(LandmarkSmoother(OneEuro(min_cutoff=1.0, beta=0.0, frame="image")), noisy)
+    err = np.linalg.norm(out[30:] - np.stack(truth)[30:], axis=-1).mean()
+    raw_err = np.linalg.norm(np.stack(noisy)[30:] - np.stack(truth)[30:], axis=-1).mean()
+    plain_err = np.linalg.norm(plain[30:] - np.stack(truth)[30:], axis=-1).mean()
+    assert err < 0.5 * raw_err  # noise averaged away, and no lag behind the head
+    assert plain_err > 10 * raw_err  # the plain filter trails the moving head
+
+
+def test_similarity_fit_recovers_a_similarity_exactly() -> None:
+    from gaussian_vector.runtime.smoothing import similarity_fit
+
+    np.testing.assert_allclose(similarity_fit(moving_head(0), moving_head(40)), moving_head(40),
+                               atol=1e-9)
 
 
 def test_speed_is_measured_in_face_sizes() -> None:
     """The same motion on a face twice as large, twice as fast in pixels: the same relative lag."""
     def lag(scale: float) -> float:
         frames = [face(2.0 * i) * scale for i in range(40)]
-        out = run(LandmarkSmoother(OneEuro(min_cutoff=1.0, beta=5.0)), frames)
+        out = run(LandmarkSmoother(OneEuro(min_cutoff=1.0, beta=5.0, frame="image")), frames)
         return float(np.abs(out[-1] - frames[-1]).mean() / scale)
 
+    assert lag(1.0) > 0.1
     assert lag(2.0) == pytest.approx(lag(1.0), rel=1e-6)
 
 
@@ -73,7 +101,8 @@ def test_face_size_is_the_longer_side() -> None:
 
 
 @pytest.mark.parametrize("kwargs", [{"min_cutoff": 0.0}, {"d_cutoff": 0.0}, {"beta": -1.0},
-                                    {"min_cutoff": float("nan")}, {"beta": "fast"}])
+                                    {"min_cutoff": float("nan")}, {"beta": "fast"},
+                                    {"frame": "world"}])
 def test_bad_parameters_are_one_clear_error(kwargs: dict) -> None:
     with pytest.raises(ValueError, match="One-Euro"):
         OneEuro(**kwargs)

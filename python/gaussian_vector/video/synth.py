@@ -378,7 +378,8 @@ class SyntheticVideo:
         return truth
 
 
-def _size(text: str) -> tuple[int, int]:
+def frame_size(text: str) -> tuple[int, int]:
+    """argparse type: 'WIDTHxHEIGHT' -> (width, height)."""
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
@@ -414,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a cut to other faces every N frames, 0 for none (default 120)")
     p.add_argument("--faces", type=int, choices=(1, 2, 3, 4), default=1,
                    help="faces side by side in each frame (default 1)")
-    p.add_argument("--size", type=_size, default=(640, 480), help="WIDTHxHEIGHT (default 640x480)")
+    p.add_argument("--size", type=frame_size, default=(640, 480),
+                   help="WIDTHxHEIGHT (default 640x480)")
     p.add_argument("--fps", type=float, default=30.0, help="frames per second (default 30)")
     p.add_argument("--seed", type=int, default=0, help="motion and face choice (default 0)")
     return p
