@@ -141,6 +141,39 @@ def test_onnx_batch_axis_is_dynamic_and_a_batch_equals_single_runs(exported, che
 
 
 @pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("int8", [False, True])
+def test_tflite_traced_at_batch_one_takes_a_batch_of_four_equal_to_single_runs(exported, head,
+                                                                             int8):
+    """The converter folds the traced batch of 1 into every RESHAPE; gv-export makes it -1, so
+    resize_tensor_input to 4 faces runs, and gives each face what it gives alone."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    res = exported(head, "tflite", int8)
+    assert res.validation.batch_faces == 8 and res.validation.batch_diff == 0.0
+    it = Interpreter(model_path=str(res.path), num_threads=1)
+    it.allocate_tensors()
+    i, o = it.get_input_details()[0], it.get_output_details()[0]
+    assert list(i["shape"]) == [1, *res.metadata.input.shape[1:]]  # as traced: batch 1
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, *i["shape"][1:])).astype(np.float32)
+    if int8:
+        x = np.clip(np.round(x * 40), -128, 127).astype(np.int8)
+    single = []
+    for xi in x:
+        it.set_tensor(i["index"], xi[None])
+        it.invoke()
+        single.append(it.get_tensor(o["index"]))
+    it.resize_tensor_input(i["index"], list(x.shape))
+    it.allocate_tensors()
+    it.set_tensor(i["index"], x)
+    it.invoke()
+    four = it.get_tensor(o["index"])
+    assert four.shape == (4, *res.metadata.output.shape[1:])
+    np.testing.assert_allclose(four.astype(np.float32), np.concatenate(single).astype(np.float32),
+                               atol=1e-5 if not int8 else 0)
+
+
+@pytest.mark.parametrize("head", HEADS)
 def test_vela_maps_every_op_to_the_npu(exported, head):
     pytest.importorskip("ethosu.vela", reason="ethos-u-vela is not installed ([npu] extra)")
     from gv_export.vela_report import run_vela

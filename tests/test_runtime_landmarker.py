@@ -64,14 +64,53 @@ def test_dynamic_batch_runs_as_one_batch(oracle_onnx, monkeypatch):
     assert calls == [(3, 3, 64, 64)]
 
 
-def test_static_batch_of_one_runs_face_by_face(oracle_tflite, monkeypatch):
+def test_a_tflite_file_that_cannot_be_resized_runs_face_by_face(oracle_tflite, monkeypatch,
+                                                                caplog):
+    """The oracle's RESHAPE holds the traced batch of 1 (as gv-export's files did before it
+    wrote -1 there): the resize is refused once, with one warning, and every face then runs
+    alone, with the right landmarks."""
     lm = Landmarker.from_file(oracle_tflite)
     assert not lm.backend.input.dynamic_batch and lm.backend.input.shape[0] == 1
     calls = []
     run = lm.backend.run
     monkeypatch.setattr(lm.backend, "run", lambda b: calls.append(b.shape) or run(b))
-    lm.detect(IMAGE, BOXES)
-    assert calls == [(1, 64, 64, 3)] * 3
+    with caplog.at_level(logging.WARNING, logger="gaussian_vector.runtime"):
+        faces = lm.detect(IMAGE, BOXES)
+        lm.detect(IMAGE, BOXES)
+    assert calls == [(1, 64, 64, 3)] * 6
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert "takes no batch of 3 faces" in warning and "re-export it with gv-export" in warning
+    assert lm.backend.resizable is False
+    for face, box in zip(faces, BOXES, strict=True):
+        np.testing.assert_allclose(face.landmarks, expected_landmarks(box)[0], atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def textured():
+    """An image whose crops differ from box to box (a real model gives each its own output)."""
+    return np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("target,int8", [("tflite", False), ("tflite", True), ("onnx", False)])
+def test_several_boxes_in_one_call_equal_one_call_per_box(small_exports, textured, target, int8,
+                                                          monkeypatch):
+    """gv-export's files (traced at batch 1) run all faces of an image in one interpreter call
+    and one decoder call, and each face comes out as it does alone."""
+    lm = Landmarker.from_file(small_exports("gv", target, int8).path, threads=1)
+    alone = [lm.detect(textured, box[None])[0] for box in BOXES]
+    calls, decodes = [], []
+    run, decode = lm.backend.run, decoding.decode_output
+    monkeypatch.setattr(lm.backend, "run", lambda b: calls.append(b.shape[0]) or run(b))
+    monkeypatch.setattr("gaussian_vector.runtime.landmarker.decode_output",
+                        lambda h, out, *a, **k: decodes.append(len(out)) or decode(h, out, *a, **k))
+    together = lm.detect(textured, BOXES)
+    assert calls == [3] and decodes == [3] and lm.timing.faces == 3
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_allclose(b.landmarks, a.landmarks, atol=1e-4)
+        np.testing.assert_allclose(b.confidence, a.confidence, atol=1e-5)
+    calls.clear()
+    lm.detect(textured, BOXES[:2])  # the interpreter follows the number of faces
+    assert calls == [2]
 
 
 def test_image_path_and_grey_image(oracle_onnx, tmp_path):

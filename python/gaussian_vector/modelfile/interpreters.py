@@ -2,9 +2,10 @@
 `open_backend`, which opens a file in its format's (`formats.FORMATS`).
 
 Each backend reports its input and output dtype and quantisation as the interpreter sees them,
-whether the batch axis can grow, and (TFLite with external delegates) which ops stayed on the
-CPU. The backends themselves live with their format: `tflite_files` (ai-edge-litert, else
-tflite-runtime), `onnx_files` (onnxruntime with a list of execution providers).
+whether the batch axis can grow (`resize`: whether it takes a batch of N now), and (TFLite with
+external delegates) which ops stayed on the CPU. The backends themselves live with their
+format: `tflite_files` (ai-edge-litert, else tflite-runtime), `onnx_files` (onnxruntime with a
+list of execution providers).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class Backend:
 
     def run(self, batch: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def resize(self, batch: int) -> bool:
+        """Whether `run` takes `batch` faces in one call now: a dynamic batch axis takes any,
+        a fixed one its own (the TFLite backend resizes its interpreter, where it can)."""
+        return self.input.dynamic_batch or batch == self.input.shape[0]
 
 
 def tensor_quant(q: tuple, dtype: np.dtype) -> tuple[float | None, int | None]:

@@ -5,6 +5,7 @@ that)."""
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,7 +54,9 @@ def resolver_kwargs(resolver, kernels: str) -> dict:
 
 class TFLiteBackend(Backend):
     """A .tflite model in LiteRT. The default XNNPACK delegate runs it on the CPU; an external
-    delegate replaces it (then XNNPACK is switched off so the CPU-op report is exact)."""
+    delegate replaces it (then XNNPACK is switched off so the CPU-op report is exact). A file
+    traced at batch 1 runs N faces in one call after `resize` (gv-export writes its reshapes
+    for any batch)."""
 
     def __init__(
         self,
@@ -98,7 +101,10 @@ class TFLiteBackend(Backend):
             )
         self.input, self.output = self._info(ins[0]), self._info(outs[0])
         self._in_index, self._out_index = ins[0]["index"], outs[0]["index"]
-        self._batch = self.input.shape[0]
+        self._batch = self.input.shape[0]  # the batch the interpreter is allocated for now
+        self._path = path
+        #: False once the interpreter refused another batch (a file whose graph fixes it)
+        self.resizable: bool | None = True if self.input.dynamic_batch else None
 
     @staticmethod
     def _info(d: dict) -> TensorInfo:
@@ -108,14 +114,39 @@ class TFLiteBackend(Backend):
         scale, zp = tensor_quant(d["quantization"], dtype)
         return TensorInfo(tuple(int(s) for s in d["shape"]), dtype, scale, zp, dynamic)
 
+    def resize(self, batch: int) -> bool:
+        """Allocate the interpreter for `batch` faces (it stays there until another batch
+        comes); False, and the interpreter back at its batch, where the file's graph cannot
+        take it (a RESHAPE with the traced batch in it: files gv-export wrote before it made
+        them -1). That is tried once: after it the file runs one face per call, with one
+        warning on the `gaussian_vector.runtime` logger."""
+        if batch == self._batch:
+            return True
+        if self.resizable is False or batch < 1:
+            return False
+        try:
+            self._allocate(batch)
+        except (RuntimeError, ValueError) as e:
+            self.resizable = False
+            self._allocate(self.input.shape[0])
+            logging.getLogger("gaussian_vector.runtime").warning(
+                "%s takes no batch of %d faces (%s): its faces run one per call; re-export "
+                "it with gv-export to run them in one", self._path.name, batch,
+                str(e).splitlines()[0] if str(e) else type(e).__name__)
+            return False
+        self.resizable = True
+        return True
+
+    def _allocate(self, batch: int) -> None:
+        with litert_info_filtered():
+            self.interpreter.resize_tensor_input(self._in_index, [batch, *self.input.shape[1:]])
+            self.interpreter.allocate_tensors()
+        self._batch = batch
+
     def run(self, batch: np.ndarray) -> np.ndarray:
         n = batch.shape[0]
-        if n != self._batch:
-            if not self.input.dynamic_batch:
-                raise ValueError(f"this model takes batches of {self._batch}, got {n}")
-            self.interpreter.resize_tensor_input(self._in_index, list(batch.shape))
-            self.interpreter.allocate_tensors()
-            self._batch = n
+        if n != self._batch and not self.resize(n):
+            raise ValueError(f"this model takes batches of {self._batch}, got {n}")
         self.interpreter.set_tensor(self._in_index, batch)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self._out_index)

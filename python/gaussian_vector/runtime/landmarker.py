@@ -29,7 +29,7 @@ from ..preprocess import crop_face, to_image_coords
 from .decoding import decode_output, native_available
 from .inputs import InputEncoder
 
-#: Largest batch sent to the interpreter at once when the model's batch axis is dynamic.
+#: Largest batch sent to the interpreter in one call.
 MAX_BATCH = 32
 
 
@@ -285,10 +285,11 @@ class Landmarker:
         return xy, conf, transforms
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        """Run the crops as one batch where the batch axis is dynamic, else one by one."""
+        """Run the crops in one call (up to MAX_BATCH at a time) where the backend takes that
+        batch (a dynamic axis, or a TFLite file resized to it), else by the file's own batch."""
         n = batch.shape[0]
         fixed = self.backend.input.shape[0]
-        if self.backend.input.dynamic_batch:
+        if self.backend.resize(min(n, MAX_BATCH)):
             parts = [self.backend.run(batch[i:i + MAX_BATCH]) for i in range(0, n, MAX_BATCH)]
         elif fixed > 1:  # a static batch of B: pad the last chunk
             parts = []
