@@ -183,3 +183,47 @@ def test_graphs_subcommand_flips_one_choice_at_a_time():
         if name.startswith(("hardswish", "means", "upsample")):
             diff = {k for k, v in g.to_dict().items() if v != int8["cpu target"].to_dict()[k]}
             assert diff == {name.split("=")[0]}
+
+
+def test_batch_subcommand_times_each_face_count_in_one_call(exported, tmp_path, capsys):
+    _, files = exported
+    models = [files["gv", True], files["gv", False], files["gv", "onnx"]]
+    out = tmp_path / "batch.json"
+    assert cli.main(["batch", "--models", ",".join(map(str, models)), "--faces", "2,4",
+                     "--runs", "2", "--warmup", "0", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["threads"] == 1 and data["image"] == "einstein.jpg"
+    assert list(data["models"]) == ["tflite-int8", "tflite-fp32", "onnx-fp32"]
+    for name, m in data["models"].items():
+        assert list(m["faces"]) == ["1", "2", "4"]  # one face is always timed: the base
+        for n, row in m["faces"].items():
+            assert row["calls"] == "one"  # gv-export's files take the batch in one call
+            assert (row["resize_ms"] is None) == (n == "1" or name == "onnx-fp32")
+            for stat in ("median", "min"):
+                r = row[stat]
+                assert r["step_ms_per_face"] == pytest.approx(r["step_ms"] / int(n))
+                assert r["step_ratio"] == pytest.approx(
+                    r["step_ms_per_face"] / m["faces"]["1"][stat]["step_ms"])
+            assert row["min"]["invoke_ms"] <= row["min"]["step_ms"]
+    text = capsys.readouterr().out
+    assert "per face at 4 faces <= 0.7x" in text and "x 1 face" in text and "median" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--models", "nope.tflite"], "nope.tflite"),
+    (["--image", "__FILE__"], "b.pts not found"),
+])
+def test_batch_subcommand_bad_input_is_one_line(exported, tmp_path, capsys, argv, message):
+    _, files = exported
+    photo = tmp_path / "b.jpg"
+    photo.write_bytes(b"")
+    argv = [a.replace("__FILE__", str(photo)) for a in argv]
+    if "--models" not in argv:
+        argv += ["--models", str(files["gv", "onnx"])]
+    assert cli.main(["batch", *argv, "--runs", "1", "--warmup", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("gv-bench batch: error:") and message in err and "Traceback" not in err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["batch", "--faces", "0,2"])
+    assert e.value.code == 2
+    assert "distinct face counts from 1 to 32" in capsys.readouterr().err

@@ -1,7 +1,8 @@
 """The `gv-bench` command.
 
 `gv-bench [--gv M] [--heatmap M] [...]` runs the side-by-side model benchmark (compare.py);
-`gv-bench decode [...]` runs the native decoder's microbenchmark (decode.py). Each subcommand
+`gv-bench decode [...]` runs the native decoder's microbenchmark (decode.py), `gv-bench batch`
+the landmark step with several faces in one call (batch.py). Each subcommand
 module contributes `add_parser(subparsers)`, which sets `run` as a default.
 """
 
@@ -10,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import bpm, compare, decode, graphs, npu
+from . import batch, bpm, compare, decode, graphs, npu
 
-SUBCOMMANDS = ("decode", "bpm", "graphs", "npu")
+SUBCOMMANDS = ("decode", "bpm", "graphs", "npu", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,13 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
         "With no subcommand: the models side by side (below). `gv-bench decode -h`: the "
         "native decoders alone; `gv-bench bpm -h`: the BPM tail's cost inside the GV graph; "
         "`gv-bench graphs -h`: each graph shape per target; `gv-bench npu -h`: each head on "
-        "each NPU target, judged in the vendor simulators.",
+        "each NPU target, judged in the vendor simulators; `gv-bench batch -h`: the time a face "
+        "takes with several faces in one call.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm,graphs,npu}")
+    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm,graphs,npu,batch}")
     decode.add_parser(sub)
     bpm.add_parser(sub)
     graphs.add_parser(sub)
     npu.add_parser(sub)
+    batch.add_parser(sub)
     return parser
 
 
