@@ -1,8 +1,9 @@
 // The program bench/arm/count_instructions.sh runs under qemu with the instruction counter:
 //
-//   count_harness CASE REPS [LANDMARKS]
+//   count_harness CASE REPS [LANDMARKS [LENGTH]]
 //
-// builds one face of input for CASE (68 landmarks, or LANDMARKS), decodes it (or copies it) once
+// builds one face of input for CASE (68 landmarks, or LANDMARKS; vectors of 64 and 64 x 64
+// heatmaps, or LENGTH: 48 at 192 px input), decodes it (or copies it) once
 // to warm up (static initialisation, lazy binding), then REPS more times, and prints a checksum
 // of the last output.
 // Running it with REPS = R and 2R and subtracting leaves exactly R faces' instructions: start-up,
@@ -25,7 +26,6 @@
 
 namespace {
 
-constexpr std::size_t kLen = 64;  // 64-pixel vectors and heatmaps
 constexpr float kScale = 0.01f;
 constexpr std::int32_t kZeroPoint = -100;
 
@@ -50,20 +50,20 @@ std::vector<double> bump(Lcg& rng, std::size_t n) {
 
 float noisy(Lcg& rng, double v) { return static_cast<float>(v + 0.06 * (rng.uniform() - 0.5)); }
 
-// One face of GV vectors: x-vectors (landmarks x 64) then y-vectors, split layout.
-std::vector<float> gv_face(Lcg& rng, std::size_t landmarks) {
+// One face of GV vectors: x-vectors (landmarks x len) then y-vectors, split layout.
+std::vector<float> gv_face(Lcg& rng, std::size_t landmarks, std::size_t len) {
   std::vector<float> out;
   for (std::size_t k = 0; k < 2 * landmarks; ++k)
-    for (double v : bump(rng, kLen)) out.push_back(noisy(rng, v));
+    for (double v : bump(rng, len)) out.push_back(noisy(rng, v));
   return out;
 }
 
-// One face of heatmaps (landmarks x 64 x 64): the outer product of two bumps, plus noise.
-std::vector<float> heatmap_face(Lcg& rng, std::size_t landmarks) {
+// One face of heatmaps (landmarks x len x len): the outer product of two bumps, plus noise.
+std::vector<float> heatmap_face(Lcg& rng, std::size_t landmarks, std::size_t len) {
   std::vector<float> out;
-  out.reserve(landmarks * kLen * kLen);
+  out.reserve(landmarks * len * len);
   for (std::size_t k = 0; k < landmarks; ++k) {
-    const std::vector<double> gy = bump(rng, kLen), gx = bump(rng, kLen);
+    const std::vector<double> gy = bump(rng, len), gx = bump(rng, len);
     for (double a : gy)
       for (double b : gx) out.push_back(noisy(rng, a * b / 1.2));
   }
@@ -101,20 +101,22 @@ double copy(std::size_t reps, const std::vector<T>& in) {
 int usage() {
   std::fprintf(stderr,
                "usage: count_harness {gv,heatmap,memcpy_gv,memcpy_heatmap}_{fp32,int8} REPS "
-               "[LANDMARKS]\n");
+               "[LANDMARKS [LENGTH]]\n");
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 4) return usage();
+  if (argc < 3 || argc > 5) return usage();
   const std::string what = argv[1];
   char* end = nullptr;
   const unsigned long reps = std::strtoul(argv[2], &end, 10);
   if (*end != '\0') return usage();
-  const unsigned long landmarks = argc == 4 ? std::strtoul(argv[3], &end, 10) : 68;
+  const unsigned long landmarks = argc >= 4 ? std::strtoul(argv[3], &end, 10) : 68;
   if (*end != '\0' || landmarks == 0) return usage();
+  const unsigned long len = argc == 5 ? std::strtoul(argv[4], &end, 10) : 64;
+  if (*end != '\0' || len < 10) return usage();  // bumps are centred in [4, len - 5]
   const bool int8 = what.size() > 5 && what.compare(what.size() - 5, 5, "_int8") == 0;
   if (!int8 && !(what.size() > 5 && what.compare(what.size() - 5, 5, "_fp32") == 0))
     return usage();
@@ -124,32 +126,33 @@ int main(int argc, char** argv) {
 
   Lcg rng;
   const bool heatmap = kind == "heatmap" || kind == "memcpy_heatmap";
-  const std::vector<float> face = heatmap ? heatmap_face(rng, landmarks) : gv_face(rng, landmarks);
+  const std::vector<float> face =
+      heatmap ? heatmap_face(rng, landmarks, len) : gv_face(rng, landmarks, len);
   const std::vector<std::int8_t> qface = int8 ? quantise(face) : std::vector<std::int8_t>{};
   std::vector<float> coords(2 * landmarks), scores(landmarks);
   double sum = 0;
   if (kind == "gv") {
-    const std::size_t y = landmarks * kLen;  // y-vectors follow the x-vectors
+    const std::size_t y = landmarks * len;  // y-vectors follow the x-vectors
     sum = int8 ? repeat(reps, coords.data(), coords.size(),
                         [&] {
                           gv::decode_vectors(gv::split_vectors(qface.data(), qface.data() + y,
-                                                               landmarks, kLen, kLen),
+                                                               landmarks, len, len),
                                              quant, params, coords.data(), scores.data());
                         })
                : repeat(reps, coords.data(), coords.size(), [&] {
                    gv::decode_vectors(
-                       gv::split_vectors(face.data(), face.data() + y, landmarks, kLen, kLen),
+                       gv::split_vectors(face.data(), face.data() + y, landmarks, len, len),
                        params, coords.data(), scores.data());
                  });
   } else if (kind == "heatmap") {
     sum = int8 ? repeat(reps, coords.data(), coords.size(),
                         [&] {
                           gv::decode_heatmaps(
-                              gv::HeatmapBatch<std::int8_t>{qface.data(), landmarks, kLen, kLen},
+                              gv::HeatmapBatch<std::int8_t>{qface.data(), landmarks, len, len},
                               quant, coords.data(), scores.data());
                         })
                : repeat(reps, coords.data(), coords.size(), [&] {
-                   gv::decode_heatmaps(gv::HeatmapBatch<float>{face.data(), landmarks, kLen, kLen},
+                   gv::decode_heatmaps(gv::HeatmapBatch<float>{face.data(), landmarks, len, len},
                                        coords.data(), scores.data());
                  });
   } else if (kind == "memcpy_gv" || kind == "memcpy_heatmap") {
@@ -157,7 +160,7 @@ int main(int argc, char** argv) {
   } else {
     return usage();
   }
-  std::printf("%s isa=%s elements=%zu checksum=%.6f\n", what.c_str(),
-              gv::isa_name(gv::automatic_isa()), face.size(), sum);
+  std::printf("%s isa=%s length=%lu elements=%zu checksum=%.6f\n", what.c_str(),
+              gv::isa_name(gv::automatic_isa()), len, face.size(), sum);
   return 0;
 }

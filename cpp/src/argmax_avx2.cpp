@@ -23,6 +23,7 @@
 
 #include "argmax_simd.hpp"
 #include "argmax_f32x8.hpp"
+#include "argmax_keys_x86.hpp"
 
 namespace gv {
 namespace detail {
@@ -56,24 +57,13 @@ struct Bytes {
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(p), b)));
   }
-  // One pass over 64 bytes: 16-bit keys (inverted value << 8 | index) whose unsigned minimum is
-  // the first maximum; PHMINPOSUW finishes the last 8 keys. Inverting (x ^ 0x7F for int8,
-  // x ^ 0xFF for uint8) turns "largest value" into "smallest high byte" in unsigned order.
-  static std::size_t argmax_chunk(const T* p) {
-    const Vec flip = _mm256_set1_epi8(static_cast<char>(kSigned ? 0x7F : 0xFF));
-    const Vec lo_idx = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                        17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
-                                        31);
-    const Vec hi_idx = _mm256_add_epi8(lo_idx, _mm256_set1_epi8(32));
-    const Vec a = _mm256_xor_si256(load(p), flip);
-    const Vec b = _mm256_xor_si256(load(p + 32), flip);
-    // unpack works within 128-bit lanes on both operands alike, so index i stays beside byte i.
-    const Vec k = _mm256_min_epu16(
-        _mm256_min_epu16(_mm256_unpacklo_epi8(lo_idx, a), _mm256_unpackhi_epi8(lo_idx, a)),
-        _mm256_min_epu16(_mm256_unpacklo_epi8(hi_idx, b), _mm256_unpackhi_epi8(hi_idx, b)));
-    const __m128i k8 = _mm_min_epu16(_mm256_castsi256_si128(k), _mm256_extracti128_si256(k, 1));
-    return static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_minpos_epu16(k8)) & 0xFF);
+  // Rows of 16 to kShortMax bytes in one pass of 16-bit keys (argmax_keys_x86.hpp): 32 bytes a
+  // register from 32 bytes on, 16 below.
+  static constexpr std::size_t kShortMin = 16;
+  static std::size_t argmax_short(const T* p, std::size_t n) {
+    return n < 32 ? keys_argmax<Keys128<T>>(p, n) : keys_argmax<Keys256<T>>(p, n);
   }
+  static std::size_t argmax_chunk(const T* p) { return argmax_short(p, kChunk); }
 };
 
 }  // namespace

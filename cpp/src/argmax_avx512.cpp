@@ -76,8 +76,29 @@ struct Chunk16 {
   }
 };
 
+// 512-bit traits for argmax_short (argmax_simd.hpp): 16 floats a register, compares straight
+// into a mask register.
+struct F32x16 {
+  using T = float;
+  using Vec = __m512;
+  static constexpr std::size_t kPerVec = 16;
+  static Vec set1(T x) { return _mm512_set1_ps(x); }
+  static Vec load(const T* p) { return _mm512_loadu_ps(p); }
+  static Vec max_keep(Vec a, Vec acc) { return Chunk16::max_keep(a, acc); }
+  static Vec splat_max(Vec m) { return Chunk16::splat_max(m); }
+  static T first(Vec m) { return _mm512_cvtss_f32(m); }
+  static unsigned eq_mask(const T* p, Vec b) { return Chunk16::eq(p, b); }
+  static std::uint64_t chunk_eq_mask(const T* p, Vec b) { return Chunk16::eq_mask64(p, b); }
+};
+
 struct F32 : F32x8 {
   static std::size_t argmax_chunk(const T* p) { return Chunk16::argmax(p); }
+  // Other GV vectors: 512-bit registers from 16 floats on, 256-bit below.
+  static constexpr std::size_t kShortMin = F32x8::kPerVec;
+  static std::size_t argmax_short(const T* p, std::size_t n) {
+    return n < F32x16::kPerVec ? simd::argmax_short<F32x8>(p, n)
+                               : simd::argmax_short<F32x16>(p, n);
+  }
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The NEON argmax path (aarch64): 128-bit registers, 4 floats or 16 bytes each. NEON is part of
-// the aarch64 baseline, so no target switch or CPU check is needed. Rows of 64 (GV vectors) take
-// row64_neon.hpp; whole batches of them with the quarter rule, vectors64_neon.cpp.
+// the aarch64 baseline, so no target switch or CPU check is needed. Rows of 64 take
+// rows_neon.hpp, other short rows argmax_short (argmax_simd.hpp); whole batches of GV vectors
+// with the quarter rule, vectors_neon.cpp.
 #include "kernels.hpp"
 
 #ifdef GV_HAVE_NEON_KERNELS
@@ -15,7 +16,7 @@
 #include "rules.hpp"
 
 #include "argmax_simd.hpp"
-#include "row64_neon.hpp"
+#include "rows_neon.hpp"
 
 namespace gv {
 namespace detail {
@@ -36,11 +37,12 @@ struct F32 {
     static const uint32_t kBits[4] = {1, 2, 4, 8};
     return vaddvq_u32(vandq_u32(vceqq_f32(load(p), b), vld1q_u32(kBits)));
   }
-  // A row of 64 (a GV vector): the two-level search of row64_neon.hpp; a row holding NaN takes
+  // A row of 64 (a GV vector): the two-level search of rows_neon.hpp; a row holding NaN takes
   // the general scan, where NaN never wins.
   static std::size_t argmax_chunk(const T* p) {
     float max;
-    const std::size_t i = neon64::first_max_f32(p, &max);
+    const std::size_t i =
+        neon_rows::FloatRows<4, neon_rows::Window::whole>(kChunk).first_max(p, &max);
     return max == max ? i : simd::argmax_scan<F32>(p, kChunk);
   }
 };
@@ -64,7 +66,7 @@ struct I8 {
   static T first(Vec m) { return vgetq_lane_s8(m, 0); }
   static unsigned eq_mask(const T* p, Vec b) { return byte_mask(vceqq_s8(load(p), b)); }
   static std::size_t argmax_chunk(const T* p) {
-    return neon64::first_max_bytes<neon64::S8>(p);
+    return neon_rows::first_max_bytes<neon_rows::S8>(p);
   }
 };
 
@@ -80,7 +82,7 @@ struct U8 {
   static T first(Vec m) { return vgetq_lane_u8(m, 0); }
   static unsigned eq_mask(const T* p, Vec b) { return byte_mask(vceqq_u8(load(p), b)); }
   static std::size_t argmax_chunk(const T* p) {
-    return neon64::first_max_bytes<neon64::U8>(p);
+    return neon_rows::first_max_bytes<neon_rows::U8>(p);
   }
 };
 
@@ -95,10 +97,10 @@ namespace detail {
 
 const Kernels* neon_kernels() noexcept {
 #ifdef GV_HAVE_NEON_KERNELS
-  // GV vectors of 64 take vectors64_neon.cpp's whole-batch decoders.
-  static constexpr Kernels k{&baseline_cpu, simd::kTypeKernels<F32, &neon_faces64<float>>,
-                             simd::kTypeKernels<I8, &neon_faces64<std::int8_t>>,
-                             simd::kTypeKernels<U8, &neon_faces64<std::uint8_t>>};
+  // GV vectors take vectors_neon.cpp's whole-batch decoders where it takes their length.
+  static constexpr Kernels k{&baseline_cpu, simd::kTypeKernels<F32, &neon_faces<float>>,
+                             simd::kTypeKernels<I8, &neon_faces<std::int8_t>>,
+                             simd::kTypeKernels<U8, &neon_faces<std::uint8_t>>};
   return &k;
 #else
   return nullptr;  // not an aarch64 build

@@ -1,5 +1,6 @@
 // The portable argmax path: plain C++ whose inner loops (16 independent lanes per chunk) the
-// compiler is free to vectorise. It defines the chunked scan every SIMD path mirrors.
+// compiler is free to vectorise. It defines the chunked scan the SIMD paths use for rows longer
+// than kShortMax (argmax_simd.hpp); it scans shorter ones the same way, then element by element.
 #include <cstddef>
 #include <limits>
 #include <type_traits>

@@ -22,6 +22,7 @@
 #endif
 
 #include "argmax_simd.hpp"
+#include "argmax_keys_x86.hpp"
 
 namespace gv {
 namespace detail {
@@ -72,22 +73,13 @@ struct Bytes {
   static unsigned eq_mask(const T* p, Vec b) {
     return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load(p), b)));
   }
-  // One pass over 64 bytes, as in the AVX2 path: 16-bit keys (inverted value << 8 | index)
-  // whose unsigned minimum (PHMINPOSUW) is the first maximum.
-  static std::size_t argmax_chunk(const T* p) {
-    const Vec flip = _mm_set1_epi8(static_cast<char>(kSigned ? 0x7F : 0xFF));
-    const Vec idx = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    const Vec step = _mm_set1_epi8(16);
-    Vec m = _mm_set1_epi16(-1);
-    Vec at = idx;
-#pragma GCC unroll 4
-    for (std::size_t i = 0; i < 64; i += 16) {
-      const Vec v = _mm_xor_si128(load(p + i), flip);
-      m = _mm_min_epu16(m, _mm_min_epu16(_mm_unpacklo_epi8(at, v), _mm_unpackhi_epi8(at, v)));
-      at = _mm_add_epi8(at, step);
-    }
-    return static_cast<std::size_t>(_mm_cvtsi128_si32(_mm_minpos_epu16(m)) & 0xFF);
+  // Rows of 16 to kShortMax bytes (64: every GV vector of the shipped models) in one pass of
+  // 16-bit keys (argmax_keys_x86.hpp).
+  static constexpr std::size_t kShortMin = 16;
+  static std::size_t argmax_short(const T* p, std::size_t n) {
+    return keys_argmax<Keys128<T>>(p, n);
   }
+  static std::size_t argmax_chunk(const T* p) { return keys_argmax<Keys128<T>>(p, kChunk); }
 };
 
 }  // namespace

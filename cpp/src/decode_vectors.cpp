@@ -38,27 +38,26 @@ template <class T>
   }
 }
 
-/// 64-element vectors (the shipped models) with the quarter rule go to the path's whole-batch
-/// decoder where it has one (NEON); everything else row by row.
+/// The quarter rule goes to the path's whole-batch decoder where it has one (NEON) and takes the
+/// batch's vector length; everything else row by row.
 template <class T>
 inline void decode(const VectorBatch<T>& batch, const VectorParams& params, const Quant& quant,
-                   detail::RowsLocate<T> locate, detail::Faces64<T> faces64, float* coords,
+                   detail::RowsLocate<T> locate, detail::Faces<T> faces, float* coords,
                    float* scores) {
-  if (faces64 != nullptr && batch.w == 64 && batch.h == 64 &&
-      params.subpixel == Subpixel::quarter)
-    faces64(batch, params, quant, coords, scores);
-  else
-    decode_rows(batch, params, quant, locate, coords, scores);
+  if (faces != nullptr && params.subpixel == Subpixel::quarter &&
+      faces(batch, params, quant, coords, scores))
+    return;
+  decode_rows(batch, params, quant, locate, coords, scores);
 }
 
 template <class T>
 void decode_quantised(const VectorBatch<T>& b, Quant quant, const VectorParams& params,
-                      detail::RowsLocate<T> locate, detail::Faces64<T> faces64, float* coords,
+                      detail::RowsLocate<T> locate, detail::Faces<T> faces, float* coords,
                       float* scores) {
   check_params(params);
   check_quant<T>(quant);
   check_batch(b, coords, scores);
-  decode(b, params, quant, locate, faces64, coords, scores);
+  decode(b, params, quant, locate, faces, coords, scores);
 }
 
 }  // namespace
@@ -68,19 +67,19 @@ void decode_vectors(const VectorBatch<float>& batch, const VectorParams& params,
   check_params(params);
   check_batch(batch, coords, scores);
   const detail::Kernels& k = detail::kernels_for(isa);
-  decode(batch, params, Quant{}, k.f32.locate, k.f32.faces64, coords, scores);
+  decode(batch, params, Quant{}, k.f32.locate, k.f32.faces, coords, scores);
 }
 
 void decode_vectors(const VectorBatch<std::int8_t>& batch, Quant quant,
                     const VectorParams& params, float* coords, float* scores, Isa isa) {
   const detail::Kernels& k = detail::kernels_for(isa);
-  decode_quantised(batch, quant, params, k.i8.locate, k.i8.faces64, coords, scores);
+  decode_quantised(batch, quant, params, k.i8.locate, k.i8.faces, coords, scores);
 }
 
 void decode_vectors(const VectorBatch<std::uint8_t>& batch, Quant quant,
                     const VectorParams& params, float* coords, float* scores, Isa isa) {
   const detail::Kernels& k = detail::kernels_for(isa);
-  decode_quantised(batch, quant, params, k.u8.locate, k.u8.faces64, coords, scores);
+  decode_quantised(batch, quant, params, k.u8.locate, k.u8.faces, coords, scores);
 }
 
 }  // namespace gv

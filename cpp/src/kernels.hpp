@@ -2,10 +2,12 @@
 //
 // Every kernel computes, for each of `rows` rows of `len` elements (row r starts at
 // base + r * stride), the index of the first maximum. NaN never wins a comparison, and a row in
-// which nothing beats -inf (all NaN or -inf) gives 0. The scan works in chunks of kChunk
-// elements: a chunk is reduced to its maximum, which is compared with the best so far, and only
-// the chunk where the final maximum first appeared is searched for its index. That one-pass
-// structure is the same in every path, which is what makes them bit-identical.
+// which nothing beats -inf (all NaN or -inf) gives 0, in every path alike. The SIMD paths
+// (argmax_simd.hpp) reduce rows of up to kShortMax elements (GV vectors) to their maximum in one
+// pass and then search them for its first index; longer rows (heatmaps) they scan in chunks of
+// kChunk elements: a chunk is reduced to its maximum, which is compared with the best so far,
+// and only the chunk where the final maximum first appeared is searched for its index. The
+// portable path (argmax_scalar.cpp) scans every row in chunks, then element by element.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +21,8 @@ namespace gv {
 namespace detail {
 
 constexpr std::size_t kChunk = 64;
+/// Rows up to this long (GV vectors) are scanned in one pass (argmax_simd.hpp: argmax_short).
+constexpr std::size_t kShortMax = 2 * kChunk;
 
 template <class T>
 using RowsArgmax = void (*)(const T* base, std::size_t rows, std::size_t len,
@@ -34,18 +38,19 @@ using RowsLocate = void (*)(const T* base, std::size_t rows, std::size_t len, st
                             const VectorRules& rules, const Quant& quant, float* coord,
                             std::size_t coord_stride, float* peak);
 
-/// A whole batch of GV vectors of exactly 64 elements (w = h = 64) with the quarter rule:
-/// coords and scores as decode_vectors gives them. `quant` is ignored for float.
+/// A whole batch of GV vectors with the quarter rule, decoded at once where the path has such a
+/// decoder for the batch's vector length: coords and scores as decode_vectors gives them, and
+/// true; false (nothing written) for a length it does not take. `quant` is ignored for float.
 template <class T>
-using Faces64 = void (*)(const VectorBatch<T>& batch, const VectorParams& params,
-                         const Quant& quant, float* coords, float* scores);
+using Faces = bool (*)(const VectorBatch<T>& batch, const VectorParams& params,
+                       const Quant& quant, float* coords, float* scores);
 
 /// A path's kernels for element type T.
 template <class T>
 struct TypeKernels {
   RowsArgmax<T> argmax;
   RowsLocate<T> locate;
-  Faces64<T> faces64 = nullptr;  ///< a whole-batch decoder (NEON); null where there is none
+  Faces<T> faces = nullptr;  ///< a whole-batch decoder (NEON); null where there is none
 };
 
 /// One path: whether this CPU runs it, and its kernels per element type. Every path's file
@@ -77,10 +82,10 @@ inline bool baseline_cpu() noexcept { return true; }
 #endif
 #if defined(__aarch64__) && defined(__ARM_NEON)
 #define GV_HAVE_NEON_KERNELS 1
-/// vectors64_neon.cpp: NEON's whole-batch decoders, for float, int8 and uint8.
+/// vectors_neon.cpp: NEON's whole-batch decoders, for float, int8 and uint8.
 template <class T>
-void neon_faces64(const VectorBatch<T>& batch, const VectorParams& params, const Quant& quant,
-                  float* coords, float* scores);
+bool neon_faces(const VectorBatch<T>& batch, const VectorParams& params, const Quant& quant,
+                float* coords, float* scores);
 #endif
 
 /// One `const Kernels* <name>_kernels() noexcept` per entry of GV_ISA_LIST, defined in

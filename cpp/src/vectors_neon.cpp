@@ -1,17 +1,19 @@
-// The NEON face decoder (aarch64): GV vectors of exactly 64 elements (every shipped model) with
-// the quarter-pixel rule, in under one instruction per element.
+// The NEON face decoder (aarch64): GV vectors whose length is a multiple of 4, 16 to 128 floats
+// or 32 to 128 bytes (64 in every shipped model, 48 at 192 px input), x and y alike, with the
+// quarter-pixel rule, in about one instruction per element.
 //
 // Landmarks go in blocks of 8 (then one of 4): the x and y rows of 8 landmarks fill the 16 byte
 // lanes of a register, in the order of the output (x0, y0, x1, y1, ...). Per row the only work
-// is the argmax (row64_neon.hpp; for bytes only its first level, the first quad of four
-// elements holding the maximum) and one load of the elements around the peak into a small
-// buffer. The rest runs on the whole block at once in vector registers: for bytes the first
-// maximum inside its quad; then the sign of the neighbours' difference, 4i + sign as fixed point
-// with two fractional bits (the quarter shift, exactly), the score as the smaller peak.
+// is the argmax (rows_neon.hpp, in the row shape of the batch's length, chosen once per call;
+// for bytes only its first level, the first quad of four elements holding the maximum) and one
+// load of the elements around the peak into a small buffer. The rest runs on the whole block at
+// once in vector registers: for bytes the first maximum inside its quad; then the sign of the
+// neighbours' difference, 4i + sign as fixed point with two fractional bits (the quarter shift,
+// exactly), the score as the smaller peak.
 // A peak on an end element, or a float row holding NaN, is "rare": after the block's stores such
 // landmarks are decoded again one by one by the general code, with every rule of
 // docs/decoding.md. Results are bit-identical to the scalar path (cpp/tests compare every path;
-// test_faces64.cpp aims at this decoder). Instruction counts: docs/native.md.
+// test_faces.cpp aims at this decoder). Instruction counts: docs/native.md.
 #include "kernels.hpp"
 
 #ifdef GV_HAVE_NEON_KERNELS
@@ -21,50 +23,54 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
+#include "rows_neon.hpp"
 #include "rules.hpp"
-#include "row64_neon.hpp"
 
 namespace gv {
 namespace detail {
 namespace {
 
-constexpr std::size_t kLen = 64;  // elements per vector on this path
+using neon_rows::Window;
 
-// One landmark, both axes, by the general code (scalar argmax, then every rule).
+constexpr std::size_t kMaxLen = 128;  // the longest vectors on this path
+
+// One landmark of vectors of n, both axes, by the general code (scalar argmax, then every rule).
 template <class T, class Real>
-[[gnu::noinline, gnu::cold]] void decode_one(const T* x, const T* y, const VectorParams& params,
-                                             Real real, float* coord, float* score) {
+[[gnu::noinline, gnu::cold]] void decode_one(const T* x, const T* y, std::size_t n,
+                                             const VectorParams& params, Real real, float* coord,
+                                             float* score) {
   const VectorRules rules(params);
   const RowsArgmax<T> argmax = scalar_kernels()->of<T>().argmax;
   std::size_t ix = 0, iy = 0;
-  argmax(x, 1, kLen, kLen, &ix);
-  argmax(y, 1, kLen, kLen, &iy);
+  argmax(x, 1, n, n, &ix);
+  argmax(y, 1, n, n, &iy);
   float px = 0, py = 0;
-  coord[0] = rules.locate<false>(x, kLen, ix, real, &px);
-  coord[1] = rules.locate<false>(y, kLen, iy, real, &py);
+  coord[0] = rules.locate<false>(x, n, ix, real, &px);
+  coord[1] = rules.locate<false>(y, n, iy, real, &py);
   *score = nan_min(px, py);
 }
 
 // Landmarks of a block whose x (lane 2k) or y (lane 2k + 1) peak is an end element, or a NaN
-// float row (63), decoded again by decode_one.
+// float row (n - 1), decoded again by decode_one.
 template <std::size_t kL, class T, class Real>
-[[gnu::noinline, gnu::cold]] void redo_rare(uint8x16_t index, const T* x, std::size_t xs,
-                                            const T* y, std::size_t ys,
+[[gnu::noinline, gnu::cold]] void redo_rare(uint8x16_t index, std::size_t n, const T* x,
+                                            std::size_t xs, const T* y, std::size_t ys,
                                             const VectorParams& params, Real real, float* coords,
                                             float* scores) {
   alignas(16) std::uint8_t idx[16];
   vst1q_u8(idx, index);
-  const auto end = [](std::uint8_t i) { return i == 0 || i == kLen - 1; };
+  const auto end = [n](std::size_t i) { return i == 0 || i + 1 >= n; };
   for (std::size_t k = 0; k < kL; ++k)
     if (end(idx[2 * k]) || end(idx[2 * k + 1]))
-      decode_one(x + k * xs, y + k * ys, params, real, coords + 2 * k, scores + k);
+      decode_one(x + k * xs, y + k * ys, n, params, real, coords + 2 * k, scores + k);
 }
 
-/// Is a peak index in `idx` 0 or 63 (an end element)?
-inline bool any_rare(uint8x16_t idx) {
-  return vmaxvq_u8(vsubq_u8(idx, vdupq_n_u8(1))) >= kLen - 2;  // 0 wraps to 255
+/// Is a peak index in `idx` 0 or n - 1 (an end element)?
+inline bool any_rare(uint8x16_t idx, std::size_t n) {
+  return vmaxvq_u8(vsubq_u8(idx, vdupq_n_u8(1))) >= n - 2;  // 0 wraps to 255
 }
 
 /// Byte lanes first..first+3 of `v` (first a multiple of 4) zero-extended to 32-bit lanes.
@@ -85,26 +91,46 @@ inline float32x4_t quarter(uint8x16_t at, std::size_t first) {
 
 /// Where a block's rows read the elements around their peak from. Middle rows read their own
 /// row; the first landmark's rows and the last's (which may touch the ends of the input) read
-/// padded copies, set up once per batch.
+/// padded copies, set up once per batch; the last landmark's rows are searched in the copies
+/// too, since a row shorter than its loads (rows_neon.hpp, Window::past_end) reads past its end.
 template <class T>
 struct Around {
   const T* x_first;
   const T* y_first;
   const T* x_last;
   const T* y_last;
+
+  /// Landmark k of a block of kL, whose rows start at x and y: where each row is searched and
+  /// where the elements around its peak are read.
+  struct Landmark {
+    const T* x;
+    const T* x_around;
+    const T* y;
+    const T* y_around;
+  };
+  template <std::size_t kL>
+  Landmark of(std::size_t k, const T* x, const T* y) const {
+    if (k + 1 == kL) x = x_last, y = y_last;  // the last landmark: maybe a copy
+    return {x, k == 0 ? x_first : x, y, k == 0 ? y_first : y};
+  }
 };
 
-template <class T>
+/// Rows: the shape (rows_neon.hpp), which may fix the length (a copy of a known size is a few
+/// loads and stores) and read past a row's end.
+template <class T, class Rows>
 class EdgeCopies {
  public:
-  static constexpr std::size_t kPad = 8;  // loads reach one element before a row, 7 after
+  static constexpr std::size_t kBefore = 8;  // loads around a peak reach one element before
+  // and at most 7 past the end; the row's own loads Rows::kPastEnd
+  static constexpr std::size_t kAfter = Rows::kPastEnd > 8 ? Rows::kPastEnd : 8;
   explicit EdgeCopies(const VectorBatch<T>& b) {
     const std::size_t last = b.count - 1;
     const T* from[4] = {b.x, b.y, b.x + last * b.x_stride, b.y + last * b.y_stride};
     for (std::size_t r = 0; r < 4; ++r) {
-      std::memset(rows_[r], 0, sizeof(T) * kPad);
-      std::memcpy(rows_[r] + kPad, from[r], sizeof(T) * kLen);
-      std::memset(rows_[r] + kPad + kLen, 0, sizeof(T) * kPad);
+      std::memset(rows_[r], 0, sizeof(T) * kBefore);
+      const std::size_t n = Rows::kLen != 0 ? Rows::kLen : b.w;
+      std::memcpy(rows_[r] + kBefore, from[r], sizeof(T) * n);
+      std::memset(rows_[r] + kBefore + n, 0, sizeof(T) * kAfter);
     }
   }
   /// The block of kL landmarks from landmark k: copies for the batch's first and last rows.
@@ -113,23 +139,23 @@ class EdgeCopies {
     const T* x = b.x + k * b.x_stride;
     const T* y = b.y + k * b.y_stride;
     const bool first = k == 0, last = k + kL == b.count;
-    return {first ? rows_[0] + kPad : x, first ? rows_[1] + kPad : y,
-            last ? rows_[2] + kPad : x + (kL - 1) * b.x_stride,
-            last ? rows_[3] + kPad : y + (kL - 1) * b.y_stride};
+    return {first ? rows_[0] + kBefore : x, first ? rows_[1] + kBefore : y,
+            last ? rows_[2] + kBefore : x + (kL - 1) * b.x_stride,
+            last ? rows_[3] + kBefore : y + (kL - 1) * b.y_stride};
   }
 
  private:
-  alignas(16) T rows_[4][kPad + kLen + kPad];
+  alignas(16) T rows_[4][kBefore + kMaxLen + kAfter];
 };
 
 // ---- int8 / uint8 ----
 
 /// One row: its first quad holding the maximum, g, and the 8 bytes from around[g - 1] (its
 /// elements g-1 .. g+6), with g in place of the last one.
-template <class B>
-[[gnu::always_inline]] inline std::uint64_t byte_row(const typename B::T* row,
-                                                     const typename B::T* around) {
-  const std::size_t g = neon64::first_quad_bytes<B>(row);
+template <class Rows>
+[[gnu::always_inline]] inline std::uint64_t byte_row(const Rows& rows, const typename Rows::T* row,
+                                                     const typename Rows::T* around) {
+  const std::size_t g = rows.first_quad(row);
   std::uint64_t w;
   std::memcpy(&w, around - 1 + g, 8);
   return (w & 0x00FFFFFFFFFFFFFFu) | static_cast<std::uint64_t>(g) << 56;
@@ -156,19 +182,27 @@ struct ByteConsts {
   }
 };
 template <>
-inline int16x8_t ByteConsts<neon64::S8>::minus_zero_point(uint8x16_t q) const {
+inline int16x8_t ByteConsts<neon_rows::S8>::minus_zero_point(uint8x16_t q) const {
   return vsubl_s8(vget_low_s8(vreinterpretq_s8_u8(q)), vreinterpret_s8_u8(zero_point));
 }
 template <>
-inline int16x8_t ByteConsts<neon64::U8>::minus_zero_point(uint8x16_t q) const {
+inline int16x8_t ByteConsts<neon_rows::U8>::minus_zero_point(uint8x16_t q) const {
   // Modulo 2^16, read back as signed: exact for |q - zero_point| <= 255.
   return vreinterpretq_s16_u16(vsubl_u8(vget_low_u8(q), zero_point));
 }
 
-/// kL landmarks (8 or 4) from rows x, y (strides xs, ys).
-template <class B, std::size_t kL>
+/// (4i + sign) / 4 for the 4 landmarks from byte lane `first` of index and sign, in 32-bit
+/// lanes: rows over 64 elements, whose 4i + sign does not fit a byte.
+inline float32x4_t quarter_wide(uint8x16_t index, uint8x16_t sign, std::size_t first) {
+  const int32x4_t four_i = vshlq_n_s32(vreinterpretq_s32_u32(widen4(index, first)), 2);
+  const int32x4_t s = vshrq_n_s32(vshlq_n_s32(vreinterpretq_s32_u32(widen4(sign, first)), 24), 24);
+  return vcvtq_n_f32_s32(vaddq_s32(four_i, s), 2);
+}
+
+/// kL landmarks (8 or 4) from rows x, y (strides xs, ys), of the shape `rows`.
+template <class B, std::size_t kL, class Rows>
 void byte_block(const typename B::T* x, std::size_t xs, const typename B::T* y, std::size_t ys,
-                const Around<typename B::T>& around, const ByteConsts<B>& c,
+                const Around<typename B::T>& around, const Rows& rows, const ByteConsts<B>& c,
                 const VectorParams& params, float* coords, float* scores) {
   using T = typename B::T;
   // words[2k]: landmark k's x row, words[2k + 1] its y row. In a block of 4 the unused words
@@ -180,9 +214,9 @@ void byte_block(const typename B::T* x, std::size_t xs, const typename B::T* y, 
   const T* py = y;
 #pragma GCC unroll 8
   for (std::size_t k = 0; k < kL; ++k, px += xs, py += ys) {
-    words[2 * k] = byte_row<B>(px, k == 0 ? around.x_first : k + 1 == kL ? around.x_last : px);
-    words[2 * k + 1] =
-        byte_row<B>(py, k == 0 ? around.y_first : k + 1 == kL ? around.y_last : py);
+    const auto r = around.template of<kL>(k, px, py);
+    words[2 * k] = byte_row(rows, r.x, r.x_around);
+    words[2 * k + 1] = byte_row(rows, r.y, r.y_around);
   }
   // Byte j of every word as one register, lane r = word r: the quad's left neighbour (b[0]),
   // its four elements (b[1..4]), its right neighbour (b[5]) and g.
@@ -204,32 +238,40 @@ void byte_block(const typename B::T* x, std::size_t xs, const typename B::T* y, 
   const uint8x16_t left = vbslq_u8(e0, b[0], vbslq_u8(e1, b[1], vbslq_u8(e2, b[2], b[3])));
   const uint8x16_t right = vbslq_u8(e0, b[2], vbslq_u8(e1, b[3], vbslq_u8(e2, b[4], b[5])));
   const uint8x16_t sign = vsubq_u8(B::gt(left, right), B::gt(right, left));
-  const uint8x16_t at = vmlaq_u8(sign, index, c.four);  // 4i + sign: 3..253 when interior
+  if constexpr (Rows::kWide) {
 #pragma GCC unroll 4
-  for (std::size_t q = 0; q < kL / 2; ++q) vst1q_f32(coords + 4 * q, quarter(at, 4 * q));
+    for (std::size_t q = 0; q < kL / 2; ++q)
+      vst1q_f32(coords + 4 * q, quarter_wide(index, sign, 4 * q));
+  } else {
+    const uint8x16_t at = vmlaq_u8(sign, index, c.four);  // 4i + sign: 3..253 when interior
+#pragma GCC unroll 4
+    for (std::size_t q = 0; q < kL / 2; ++q) vst1q_f32(coords + 4 * q, quarter(at, 4 * q));
+  }
   // The score is the smaller real peak of each pair of lanes; dequantising is increasing, so
   // take the smaller integer and dequantise once.
   const float32x4x2_t s = c.dequantise(B::pairwise_min(peak));
   vst1q_f32(scores, s.val[0]);
   if (kL == 8) vst1q_f32(scores + 4, s.val[1]);
-  if (any_rare(index)) redo_rare<kL>(index, x, xs, y, ys, params, c.real, coords, scores);
+  if (any_rare(index, rows.len()))
+    redo_rare<kL>(index, rows.len(), x, xs, y, ys, params, c.real, coords, scores);
 }
 
 // ---- float32 ----
 
-/// One row: its peak index (63 when the row holds NaN), and around[i-1 .. i+2] into slot.
-[[gnu::always_inline]] inline std::uint8_t float_row(const float* row, const float* around,
-                                                     float* slot) {
+/// One row: its peak index (n - 1 when the row holds NaN), and around[i-1 .. i+2] into slot.
+template <class Rows>
+[[gnu::always_inline]] inline std::uint8_t float_row(const Rows& rows, const float* row,
+                                                     const float* around, float* slot) {
   float max;
-  const std::size_t i = neon64::first_max_f32(row, &max);
+  const std::size_t i = rows.first_max(row, &max);
   vst1q_f32(slot, vld1q_f32(around - 1 + i));
   return static_cast<std::uint8_t>(i);
 }
 
-template <std::size_t kL>
+template <std::size_t kL, class Rows>
 void float_block(const float* x, std::size_t xs, const float* y, std::size_t ys,
-                 const Around<float>& around, const VectorParams& params, float* coords,
-                 float* scores) {
+                 const Around<float>& around, const Rows& rows, const VectorParams& params,
+                 float* coords, float* scores) {
   // slot 2k: landmark k's x row, slot 2k + 1 its y row; idx likewise (unused ones interior).
   alignas(16) float slots[16][4];
   alignas(16) std::uint8_t idx[16];
@@ -238,10 +280,9 @@ void float_block(const float* x, std::size_t xs, const float* y, std::size_t ys,
   const float* py = y;
 #pragma GCC unroll 8
   for (std::size_t k = 0; k < kL; ++k, px += xs, py += ys) {
-    idx[2 * k] =
-        float_row(px, k == 0 ? around.x_first : k + 1 == kL ? around.x_last : px, slots[2 * k]);
-    idx[2 * k + 1] = float_row(py, k == 0 ? around.y_first : k + 1 == kL ? around.y_last : py,
-                               slots[2 * k + 1]);
+    const auto r = around.template of<kL>(k, px, py);
+    idx[2 * k] = float_row(rows, r.x, r.x_around, slots[2 * k]);
+    idx[2 * k + 1] = float_row(rows, r.y, r.y_around, slots[2 * k + 1]);
   }
   const uint8x16_t index = vld1q_u8(idx);
   // Two landmarks (x, y, x, y) at a time: their coordinates, and their peaks.
@@ -262,18 +303,19 @@ void float_block(const float* x, std::size_t xs, const float* y, std::size_t ys,
     const float32x4_t py4 = vuzp2q_f32(peak[q], peak[q + 1]);
     vst1q_f32(scores + 2 * q, vbslq_f32(vcgtq_f32(px4, py4), py4, px4));
   }
-  if (any_rare(index)) redo_rare<kL>(index, x, xs, y, ys, params, RealFloat{}, coords, scores);
+  if (any_rare(index, rows.len()))
+    redo_rare<kL>(index, rows.len(), x, xs, y, ys, params, RealFloat{}, coords, scores);
 }
 
 // ---- the batch: blocks of 8, one of 4, the rest one by one ----
 
-template <class T, class Real, class Block>
+template <class Rows, class T, class Real, class Block>
 void decode_batch(const VectorBatch<T>& batch, const VectorParams& params, Real real,
                   float* coords, float* scores, Block block) {
   const VectorBatch<T> b = batch;  // a local copy, kept in registers across the rare calls
   std::size_t k = 0;
   if (b.count >= 4) {
-    const EdgeCopies<T> edges(b);
+    const EdgeCopies<T, Rows> edges(b);
     for (; k + 8 <= b.count; k += 8)
       block(std::integral_constant<std::size_t, 8>{}, b, k, edges.template around<8>(b, k));
     if (k + 4 <= b.count) {
@@ -282,52 +324,96 @@ void decode_batch(const VectorBatch<T>& batch, const VectorParams& params, Real 
     }
   }
   for (; k < b.count; ++k)
-    decode_one(b.x + k * b.x_stride, b.y + k * b.y_stride, params, real, coords + 2 * k,
+    decode_one(b.x + k * b.x_stride, b.y + k * b.y_stride, b.w, params, real, coords + 2 * k,
                scores + k);
 }
 
-template <class B>
+template <class B, Window kWindow>
 void decode_bytes(const VectorBatch<typename B::T>& b, const VectorParams& params,
                   const Quant& quant, float* coords, float* scores) {
   const ByteConsts<B> c(quant);
-  decode_batch(b, params, c.real, coords, scores,
+  const neon_rows::ByteRows<B, kWindow> rows(b.w);
+  decode_batch<decltype(rows)>(b, params, c.real, coords, scores,
                [&](auto lanes, const VectorBatch<typename B::T>& v, std::size_t k, const auto& a) {
                  byte_block<B, decltype(lanes)::value>(v.x + k * v.x_stride, v.x_stride,
-                                                       v.y + k * v.y_stride, v.y_stride, a, c,
-                                                       params, coords + 2 * k, scores + k);
+                                                       v.y + k * v.y_stride, v.y_stride, a, rows,
+                                                       c, params, coords + 2 * k, scores + k);
                });
 }
 
-void decode_floats(const VectorBatch<float>& b, const VectorParams& params, const Quant&,
-                   float* coords, float* scores) {
-  decode_batch(b, params, RealFloat{}, coords, scores,
+template <std::size_t kGroups, Window kWindow>
+void decode_floats(const VectorBatch<float>& b, const VectorParams& params, float* coords,
+                   float* scores) {
+  const neon_rows::FloatRows<kGroups, kWindow> rows(b.w);
+  decode_batch<decltype(rows)>(b, params, RealFloat{}, coords, scores,
                [&](auto lanes, const VectorBatch<float>& v, std::size_t k, const auto& a) {
                  float_block<decltype(lanes)::value>(v.x + k * v.x_stride, v.x_stride,
-                                                     v.y + k * v.y_stride, v.y_stride, a, params,
-                                                     coords + 2 * k, scores + k);
+                                                     v.y + k * v.y_stride, v.y_stride, a, rows,
+                                                     params, coords + 2 * k, scores + k);
                });
+}
+
+/// n <= 64 floats in kGroups groups of 16: the last one whole, or reaching past the end.
+template <std::size_t kGroups>
+void decode_groups(const VectorBatch<float>& b, const VectorParams& params, float* coords,
+                   float* scores) {
+  if (b.w == 16 * kGroups)
+    decode_floats<kGroups, Window::whole>(b, params, coords, scores);
+  else
+    decode_floats<kGroups, Window::past_end>(b, params, coords, scores);
 }
 
 }  // namespace
 
-// The whole-batch decoders of the NEON table (argmax_neon.cpp), instantiated below.
+// The whole-batch decoders of the NEON table (argmax_neon.cpp), instantiated below: vectors of
+// one length n = w = h, a multiple of 4 from 16 (floats) or 32 (bytes, whose one window of 64
+// may reach past a row's end by at most a row) to 128.
 template <class T>
-void neon_faces64(const VectorBatch<T>& b, const VectorParams& params, const Quant& quant,
-                  float* coords, float* scores) {
-  if constexpr (std::is_same<T, float>::value)
-    decode_floats(b, params, quant, coords, scores);
-  else if constexpr (std::is_same<T, std::int8_t>::value)
-    decode_bytes<neon64::S8>(b, params, quant, coords, scores);
-  else
-    decode_bytes<neon64::U8>(b, params, quant, coords, scores);
+bool neon_faces(const VectorBatch<T>& b, const VectorParams& params, const Quant& quant,
+                float* coords, float* scores) {
+  using B = std::conditional_t<std::is_same<T, std::int8_t>::value, neon_rows::S8, neon_rows::U8>;
+  if (b.w == 64 && b.h == 64) {  // the shipped models, first
+    if constexpr (std::is_same<T, float>::value)
+      decode_floats<4, Window::whole>(b, params, coords, scores);
+    else
+      decode_bytes<B, Window::whole>(b, params, quant, coords, scores);
+    return true;
+  }
+  constexpr std::size_t kMin = std::is_same<T, float>::value ? 16 : 32;
+  if (b.w != b.h || b.w % 4 != 0 || b.w < kMin || b.w > kMaxLen) return false;
+  if constexpr (std::is_same<T, float>::value) {
+    (void)quant;
+    switch ((b.w + 15) / 16) {
+      case 1:
+        decode_floats<1, Window::whole>(b, params, coords, scores);
+        break;
+      case 2:
+        decode_groups<2>(b, params, coords, scores);
+        break;
+      case 3:
+        decode_groups<3>(b, params, coords, scores);
+        break;
+      case 4:
+        decode_groups<4>(b, params, coords, scores);
+        break;
+      default:
+        decode_floats<4, Window::two>(b, params, coords, scores);
+        break;
+    }
+  } else if (b.w < 64) {
+    decode_bytes<B, Window::past_end>(b, params, quant, coords, scores);
+  } else {
+    decode_bytes<B, Window::two>(b, params, quant, coords, scores);
+  }
+  return true;
 }
 
-template void neon_faces64<float>(const VectorBatch<float>&, const VectorParams&, const Quant&,
-                                  float*, float*);
-template void neon_faces64<std::int8_t>(const VectorBatch<std::int8_t>&, const VectorParams&,
-                                        const Quant&, float*, float*);
-template void neon_faces64<std::uint8_t>(const VectorBatch<std::uint8_t>&, const VectorParams&,
-                                         const Quant&, float*, float*);
+template bool neon_faces<float>(const VectorBatch<float>&, const VectorParams&, const Quant&,
+                                float*, float*);
+template bool neon_faces<std::int8_t>(const VectorBatch<std::int8_t>&, const VectorParams&,
+                                      const Quant&, float*, float*);
+template bool neon_faces<std::uint8_t>(const VectorBatch<std::uint8_t>&, const VectorParams&,
+                                       const Quant&, float*, float*);
 
 }  // namespace detail
 }  // namespace gv
