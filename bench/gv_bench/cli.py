@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import batch, bpm, compare, decode, graphs, npu
+from . import batch, bpm, compare, decode, graphs, npu, video
 
-SUBCOMMANDS = ("decode", "bpm", "graphs", "npu", "batch")
+SUBCOMMANDS = ("decode", "bpm", "graphs", "npu", "video", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,14 +23,16 @@ def build_parser() -> argparse.ArgumentParser:
         "With no subcommand: the models side by side (below). `gv-bench decode -h`: the "
         "native decoders alone; `gv-bench bpm -h`: the BPM tail's cost inside the GV graph; "
         "`gv-bench graphs -h`: each graph shape per target; `gv-bench npu -h`: each head on "
-        "each NPU target, judged in the vendor simulators; `gv-bench batch -h`: the time a face "
-        "takes with several faces in one call.",
+        "each NPU target, judged in the vendor simulators; `gv-bench video -h`: detecting every "
+        "frame against tracking on a video; `gv-bench batch -h`: the time a face takes with "
+        "several faces in one call.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm,graphs,npu,batch}")
+    sub = parser.add_subparsers(dest="command", metavar="{decode,bpm,graphs,npu,video,batch}")
     decode.add_parser(sub)
     bpm.add_parser(sub)
     graphs.add_parser(sub)
     npu.add_parser(sub)
+    video.add_parser(sub)
     batch.add_parser(sub)
     return parser
 
