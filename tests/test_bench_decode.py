@@ -1,5 +1,6 @@
 """`gv-bench decode`: the microbenchmark's JSON (the issue's keys, hot and cold regimes, ratios
-computed from the medians it reports) and the C++ timing loops' pool mode."""
+computed from the medians it reports, several input sizes in one run) and the C++ timing loops'
+pool mode."""
 
 from __future__ import annotations
 
@@ -36,12 +37,40 @@ def test_json_has_the_required_medians_and_both_regimes(tmp_path, capsys):
     assert "cold input (4 MiB pools)" in text and "python one face" in text
 
 
+def test_several_input_sizes_are_timed_in_the_same_run(tmp_path, capsys):
+    out = tmp_path / "sizes.json"
+    argv = ["decode", "--rounds", "2", "--round-ms", "0.05", "--cold-mb", "2", "--imgsz",
+            "192,256", "--json", str(out)]
+    assert cli.main(argv) == 0
+    r = json.loads(out.read_text())
+    assert r["imgsz"] == [192, 256] and set(r["by_imgsz"]) == {"192", "256"}
+    for size, length in (("192", 48), ("256", 64)):
+        one = r["by_imgsz"][size]
+        assert one["imgsz"] == int(size) and one["length"] == length
+        for key in REQUIRED:
+            assert one[key] > 0, (size, key)
+        assert one["gv_int8_over_memcpy"] == pytest.approx(
+            one["gv_int8_ns"] / one["memcpy_gv_int8_ns"])
+        assert "cold_gv_int8_ns" in one and isinstance(one["targets_met"]["gv_fp32_over_memcpy"],
+                                                          bool)
+    text = capsys.readouterr().out
+    assert "at 192 px" in text and "vectors 48+48, heatmaps 48x48" in text and "at 256 px" in text
+
+
+@pytest.mark.parametrize("value", ["100", "192,192", "32", "abc", ""])
+def test_bad_input_sizes_are_refused_by_the_parser(value, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["decode", "--imgsz", value])
+    assert "--imgsz" in capsys.readouterr().err
+
+
 def test_cold_regime_can_be_skipped(tmp_path):
     out = tmp_path / "hot.json"
     argv = ["decode", "--rounds", "1", "--round-ms", "0.05", "--cold-mb", "0", "--json", str(out)]
     assert cli.main(argv) == 0
     r = json.loads(out.read_text())
     assert "gv_fp32_ns" in r and not any(k.startswith("cold_") for k in r)
+    assert r["imgsz"] == 256 and r["length"] == 64  # the shipped size by default
 
 
 @pytest.mark.parametrize("flag, value", [("--rounds", "0"), ("--round-ms", "0"),

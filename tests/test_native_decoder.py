@@ -209,6 +209,34 @@ def test_unknown_subpixel_raises_value_error_naming_it(call, name) -> None:
     assert str(err.value) == str(want.value)
 
 
+# Vector lengths of the models' input sizes (64 at 256 px, 48 at 192 px; 16 to 128 from 64 to
+# 512 px) and odd ones around them: x and y of one length, as a network gives them, take the
+# decoder's short-row and whole-batch paths.
+GV_LENGTHS = [16, 17, 24, 32, 40, 47, 48, 49, 56, 63, 64, 65, 72, 80, 96, 112, 127, 128, 129]
+
+
+@SUBPIXEL
+@pytest.mark.parametrize("length", GV_LENGTHS)
+def test_every_input_size_equals_reference(length: int, subpixel: str) -> None:
+    rng = np.random.default_rng(3000 + length)
+    rules = DecodeRules(subpixel=subpixel)
+    x, y = gv_like(rng, (3, 68, length)), gv_like(rng, (3, 68, length))
+    want = ref.decode_vectors(x, y, rules)
+    assert_same(native.decode_vectors(x, y, rules), want)
+    packed = np.ascontiguousarray(np.concatenate([x, y], axis=-1))
+    assert_same(native.decode_packed(packed, length, rules), want)
+    for dtype in (np.int8, np.uint8):
+        info = np.iinfo(dtype)
+        q = rng.integers(info.min, info.max, size=(3, 68, 2 * length), endpoint=True, dtype=dtype)
+        q[..., :: max(1, length // 5)] = info.max  # ties of the largest value, ends included
+        scale, zp = 0.02, zero_point_at(dtype, 0.4)
+        real = dequantise(q, scale, zp)
+        want = ref.decode_vectors(real[..., :length], real[..., length:], rules)
+        assert_same(native.decode_packed_int8(q, length, scale, zp, rules), want)
+        xq, yq = np.ascontiguousarray(q[..., :length]), np.ascontiguousarray(q[..., length:])
+        assert_same(native.decode_vectors_int8(xq, yq, scale, zp, rules), want)
+
+
 def test_packed_split_batch_and_single_agree() -> None:
     rng = np.random.default_rng(7)
     x, y = gv_like(rng, (64, 68, 64)), gv_like(rng, (64, 68, 64))

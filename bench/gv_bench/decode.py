@@ -1,12 +1,14 @@
 """`gv-bench decode`: the native decoder's microbenchmark, one face of 68 landmarks.
 
 Times, in one run and interleaved round by round within each regime (so machine load hits
-every item alike):
-GV decoding of 64 + 64 vectors (fp32 and int8), heatmap decoding of 64 x 64 maps (fp32 and int8),
+every item alike), at each input size of --imgsz (default 256 px: the network's outputs are a
+quarter of it, so vectors of 64 and 64 x 64 heatmaps; 192 px gives 48):
+GV decoding of the x and y vectors (fp32 and int8), heatmap decoding (fp32 and int8),
 a memcpy of each input's bytes, one face through the Python binding end to end, and the
 per-face time of a batch of 64 faces through the binding. The C++ items run inside
 `gaussian_vector.native.benchmark_*`: the same steady_clock loop times memcpy and decoding.
-Reports medians over the rounds (ns per face), the ratios the targets are stated in, and JSON.
+Reports medians over the rounds (ns per face), the ratios the targets are stated in, and JSON
+(with several sizes, one such set per size under "by_imgsz", all sizes timed in the same rounds).
 
 Two regimes, each timed by the same C++ loop:
 - hot: one face decoded again and again, its input in the CPU caches (the decoder's own speed);
@@ -26,14 +28,19 @@ import json
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from gaussian_vector.console.outputs import prepare_outputs
 
-K, W, H = 68, 64, 64
+Key = TypeVar("Key", bound=Hashable)
+
+K = 68
+IMGSZ = 256  # the shipped input size
+STRIDE = 4  # input pixels per output element (vector length = imgsz / 4)
 BATCH = 64
 SCALE, ZERO_POINT = 0.01, -100
 DISTINCT = 8  # distinct faces in a cold pool (tiled to the pool size)
@@ -58,10 +65,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="duration of each item within a round, in ms (short samples are less "
                         "often cut by the scheduler on a busy machine)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--imgsz", type=imgsz_list, default=[IMGSZ], metavar="N[,N]",
+                   help=f"input sizes in pixels, multiples of 32 >= 64 (vectors and heatmaps of "
+                        f"N/{STRIDE}), timed in the same rounds; default {IMGSZ}, e.g. 192,256")
     p.add_argument("--cold-mb", type=float, default=96.0,
                    help="size of each cold-input pool in MiB; make it several times the "
                         "last-level cache (0 skips the cold regime)")
     p.set_defaults(run=run)
+
+
+def imgsz_list(text: str) -> list[int]:
+    """--imgsz: comma-separated input sizes, each a multiple of 32 >= 64, no repeats."""
+    try:
+        sizes = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(v < 64 or v % 32 for v in sizes) or len(set(sizes)) != len(sizes):
+        raise argparse.ArgumentTypeError(
+            f"takes distinct multiples of 32 >= 64 like 192,256, got {text!r}")
+    return sizes
 
 
 def bumps(rng: np.random.Generator, shape: tuple[int, ...], sigma: float = 2.0) -> np.ndarray:
@@ -72,11 +94,11 @@ def bumps(rng: np.random.Generator, shape: tuple[int, ...], sigma: float = 2.0) 
     return (v + rng.normal(0, 0.03, size=shape)).astype(np.float32)
 
 
-def heatmaps(rng: np.random.Generator, n: int, sigma: float = 2.0) -> np.ndarray:
-    """Noisy 2-D Gaussian heatmaps (n, K, H, W), float32."""
-    cy = rng.uniform(4, H - 5, size=(n, K, 1, 1))
-    cx = rng.uniform(4, W - 5, size=(n, K, 1, 1))
-    yy, xx = np.mgrid[0:H, 0:W]
+def heatmaps(rng: np.random.Generator, n: int, side: int, sigma: float = 2.0) -> np.ndarray:
+    """Noisy 2-D Gaussian heatmaps (n, K, side, side), float32."""
+    cy = rng.uniform(4, side - 5, size=(n, K, 1, 1))
+    cx = rng.uniform(4, side - 5, size=(n, K, 1, 1))
+    yy, xx = np.mgrid[0:side, 0:side]
     g = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * sigma**2))
     return (g + rng.normal(0, 0.03, size=g.shape)).astype(np.float32)
 
@@ -109,14 +131,15 @@ def pool(faces: np.ndarray, mib: float) -> np.ndarray:
     return np.ascontiguousarray(np.tile(faces, (reps,) + (1,) * (faces.ndim - 1))[:copies])
 
 
-def cold_items(rng: np.random.Generator, mib: float) -> dict[str, Callable[[int], float]]:
+def cold_items(rng: np.random.Generator, mib: float,
+               side: int) -> dict[str, Callable[[int], float]]:
     """The four decoders and their memcpys, each reading the next face of a cold pool."""
     from gaussian_vector import native
 
-    x = pool(bumps(rng, (DISTINCT, K, W)), mib / 2)
-    y = pool(bumps(rng, (DISTINCT, K, H)), mib / 2)
+    x = pool(bumps(rng, (DISTINCT, K, side)), mib / 2)
+    y = pool(bumps(rng, (DISTINCT, K, side)), mib / 2)
     xq, yq = quantise(x), quantise(y)
-    hm = pool(heatmaps(rng, DISTINCT), mib)
+    hm = pool(heatmaps(rng, DISTINCT, side), mib)
     hq = quantise(hm)
     gv_bytes = np.concatenate([x, y], axis=-1)  # per slot: the bytes of one face's x and y
     gvq_bytes = np.concatenate([xq, yq], axis=-1)
@@ -134,21 +157,20 @@ def cold_items(rng: np.random.Generator, mib: float) -> dict[str, Callable[[int]
     }
 
 
-def measure(rounds: int, round_ms: float, seed: int, cold_mb: float = 0.0) -> dict:
+def hot_items(rng: np.random.Generator, side: int) -> dict[str, Callable[[int], float]]:
+    """Every hot item at one size (vectors of `side`, heatmaps side x side): iterations -> ns
+    per face."""
     from gaussian_vector import native
 
-    rng = np.random.default_rng(seed)
-    x, y = bumps(rng, (1, K, W)), bumps(rng, (1, K, H))
+    x, y = bumps(rng, (1, K, side)), bumps(rng, (1, K, side))
     xq, yq = quantise(x), quantise(y)
-    hm = heatmaps(rng, 1)
+    hm = heatmaps(rng, 1, side)
     hq = quantise(hm)
-    bx, by = bumps(rng, (BATCH, K, W)), bumps(rng, (BATCH, K, H))
+    bx, by = bumps(rng, (BATCH, K, side)), bumps(rng, (BATCH, K, side))
     gv_bytes = np.concatenate([x, y])  # the same number of bytes as x and y together
     gvq_bytes = np.concatenate([xq, yq])
     gvq_packed = np.ascontiguousarray(np.concatenate([xq, yq], axis=-1))
-
-    # Each item: iterations -> ns per face.
-    items: dict[str, Callable[[int], float]] = {
+    return {
         "gv_fp32_ns": lambda it: native.benchmark_vectors(x, y, it),
         "gv_int8_ns": lambda it: native.benchmark_vectors(xq, yq, it, SCALE, ZERO_POINT),
         # the optional parabola sub-pixel rule (docs/decoding.md 2b): what it costs per face
@@ -165,36 +187,57 @@ def measure(rounds: int, round_ms: float, seed: int, cold_mb: float = 0.0) -> di
         "python_one_face_ns": lambda it: python_ns_per_call(
             lambda: native.decode_vectors(x, y), it),
         "python_one_face_packed_int8_ns": lambda it: python_ns_per_call(
-            lambda: native.decode_packed_int8(gvq_packed, W, SCALE, ZERO_POINT), it),
+            lambda: native.decode_packed_int8(gvq_packed, side, SCALE, ZERO_POINT), it),
         "python_batch64_per_face_ns": lambda it: python_ns_per_call(
             lambda: native.decode_vectors(bx, by), it) / BATCH,
         "cpp_batch64_per_face_ns": lambda it: native.benchmark_vectors(bx, by, it) / BATCH,
     }
+
+
+def measure(rounds: int, round_ms: float, seed: int, cold_mb: float = 0.0,
+            sizes: Sequence[int] = (IMGSZ,)) -> dict:
+    """Medians, minima and ratios of every item. One size: one flat dict; several: each size's
+    dict under "by_imgsz" (keyed by the size as a string), every size timed in the same rounds."""
+    from gaussian_vector import native
+
+    rng = np.random.default_rng(seed)
+    items = {(size, k): fn for size in sizes for k, fn in hot_items(rng, size // STRIDE).items()}
     # Hot and cold items run in separate passes: a cold item streams through pools far larger
     # than the caches and would evict the hot inputs at the start of every round. (The hot
     # float32 heatmap, 1.1 MB a face, is beyond a 1 MB L2 either way: on a shared VM its time
     # follows the L3 and varies from run to run; the JSON keeps every median and minimum.)
     samples = interleaved_rounds(items, rounds, round_ms, "hot")
     if cold_mb > 0:  # the pools are made only now, after the hot pass
-        samples.update(interleaved_rounds(cold_items(rng, cold_mb), rounds, round_ms, "cold"))
-    result = {k: statistics.median(v) for k, v in samples.items()}
-    result.update(ratios(result))
-    if cold_mb > 0:
-        result.update(ratios(result, prefix="cold_"))
-        result["cold_pool_mib"] = cold_mb
-    result["min_ns"] = {k: min(v) for k, v in samples.items()}
-    result["isa"] = native.isa()
-    return result
+        cold = {(size, k): fn for size in sizes
+                for k, fn in cold_items(rng, cold_mb, size // STRIDE).items()}
+        samples.update(interleaved_rounds(cold, rounds, round_ms, "cold"))
+    by_size = {}
+    for size in sizes:
+        mine = {k: v for (s, k), v in samples.items() if s == size}
+        result = {k: statistics.median(v) for k, v in mine.items()}
+        result.update(ratios(result))
+        if cold_mb > 0:
+            result.update(ratios(result, prefix="cold_"))
+            result["cold_pool_mib"] = cold_mb
+        result["min_ns"] = {k: min(v) for k, v in mine.items()}
+        result["imgsz"] = size
+        result["length"] = size // STRIDE
+        result["isa"] = native.isa()
+        by_size[size] = result
+    if len(sizes) == 1:
+        return by_size[sizes[0]]
+    return {"imgsz": list(sizes), "by_imgsz": {str(s): r for s, r in by_size.items()},
+            "isa": native.isa()}
 
 
-def interleaved_rounds(items: dict[str, Callable[[int], float]], rounds: int, round_ms: float,
-                       desc: str) -> dict[str, list[float]]:
+def interleaved_rounds(items: dict[Key, Callable[[int], float]], rounds: int, round_ms: float,
+                       desc: str) -> dict[Key, list[float]]:
     """ns per face of every item, `rounds` times, the items interleaved within each round so
     that slow drifts of the machine touch them all alike."""
     from tqdm import tqdm
 
     iterations = {k: calibrate(fn, round_ms) for k, fn in items.items()}
-    samples: dict[str, list[float]] = {k: [] for k in items}
+    samples: dict[Key, list[float]] = {k: [] for k in items}
     for _ in tqdm(range(rounds), desc=f"{desc} rounds", unit="round", leave=False):
         for key, fn in items.items():
             samples[key].append(fn(iterations[key]))
@@ -238,7 +281,9 @@ RATIO_KEYS = ("gv_fp32_over_memcpy", "gv_int8_over_memcpy", "heatmap_over_gv_fp3
 
 
 def print_report(r: dict, met: dict[str, bool]) -> None:
-    print(f"native decoder, one face: K={K}, vectors {W}+{H}, heatmaps {H}x{W}; isa {r['isa']}")
+    n = r["length"]
+    print(f"native decoder, one face at {r['imgsz']} px: K={K}, vectors {n}+{n}, heatmaps "
+          f"{n}x{n}; isa {r['isa']}")
     print(f"{'item':<34}{'median ns/face':>15}{'min':>10}")
     for key, value in r.items():
         if key.endswith("_ns") and key in r["min_ns"]:
@@ -274,11 +319,15 @@ def run(args: argparse.Namespace) -> int:
     problem = prepare_outputs({"--json": args.json})
     if problem:
         raise SystemExit(f"gv-bench decode: {problem}")
-    result = measure(args.rounds, args.round_ms, args.seed, args.cold_mb)
-    met = target_report(result)
-    print_report(result, met)
+    result = measure(args.rounds, args.round_ms, args.seed, args.cold_mb, args.imgsz)
+    per_size = list(result["by_imgsz"].values()) if "by_imgsz" in result else [result]
+    for i, r in enumerate(per_size):
+        r["targets_met"] = target_report(r)
+        if i:
+            print()
+        print_report(r, r["targets_met"])
     if args.json:
-        payload = {**result, "targets_met": met, "machine": platform.platform(),
+        payload = {**result, "machine": platform.platform(),
                    "processor": platform.processor() or platform.machine(),
                    "rounds": args.rounds}
         args.json.write_text(json.dumps(payload, indent=2) + "\n")
