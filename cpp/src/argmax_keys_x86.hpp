@@ -20,18 +20,18 @@ struct Keys128 {
   using Reg = __m128i;
   static constexpr std::size_t kWidth = 16;
   static constexpr bool kSigned = std::numeric_limits<Byte>::is_signed;
-  static Reg all_ones() { return _mm_set1_epi16(-1); }
+  static Reg min(Reg a, Reg b) { return _mm_min_epu16(a, b); }
   static Reg plus(Reg at, std::size_t k) {
     return _mm_add_epi8(at, _mm_set1_epi8(static_cast<char>(k)));
   }
   static Reg index() {
     return _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   }
-  /// m folded with the keys of the 16 bytes at p, whose indices are the bytes of `at`.
-  static Reg fold(Reg m, Reg at, const Byte* p) {
+  /// The smaller key of each pair of the 16 bytes at p, whose indices are the bytes of `at`.
+  static Reg keys(Reg at, const Byte* p) {
     const Reg flip = _mm_set1_epi8(static_cast<char>(kSigned ? 0x7F : 0xFF));
     const Reg x = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const Reg*>(p)), flip);
-    return _mm_min_epu16(m, _mm_min_epu16(_mm_unpacklo_epi8(at, x), _mm_unpackhi_epi8(at, x)));
+    return _mm_min_epu16(_mm_unpacklo_epi8(at, x), _mm_unpackhi_epi8(at, x));
   }
   /// The index in the smallest of the 8 keys of m.
   static std::size_t first(Reg m) {
@@ -45,7 +45,7 @@ template <class Byte>
 struct Keys256 {
   using Reg = __m256i;
   static constexpr std::size_t kWidth = 32;
-  static Reg all_ones() { return _mm256_set1_epi16(-1); }
+  static Reg min(Reg a, Reg b) { return _mm256_min_epu16(a, b); }
   static Reg plus(Reg at, std::size_t k) {
     return _mm256_add_epi8(at, _mm256_set1_epi8(static_cast<char>(k)));
   }
@@ -53,11 +53,10 @@ struct Keys256 {
     return _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
                             20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
   }
-  static Reg fold(Reg m, Reg at, const Byte* p) {
+  static Reg keys(Reg at, const Byte* p) {
     const Reg flip = _mm256_set1_epi8(static_cast<char>(Keys128<Byte>::kSigned ? 0x7F : 0xFF));
     const Reg x = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const Reg*>(p)), flip);
-    return _mm256_min_epu16(
-        m, _mm256_min_epu16(_mm256_unpacklo_epi8(at, x), _mm256_unpackhi_epi8(at, x)));
+    return _mm256_min_epu16(_mm256_unpacklo_epi8(at, x), _mm256_unpackhi_epi8(at, x));
   }
   static std::size_t first(Reg m) {
     return Keys128<Byte>::first(
@@ -69,14 +68,14 @@ struct Keys256 {
 template <class K, class Byte>
 inline std::size_t keys_argmax(const Byte* p, std::size_t n) {
   const std::size_t last = n - K::kWidth;
-  typename K::Reg m = K::all_ones();
+  typename K::Reg m = K::keys(K::plus(K::index(), last), p + last);
   typename K::Reg at = K::index();
 #pragma GCC unroll 4
   for (std::size_t i = 0; i < last; i += K::kWidth) {
-    m = K::fold(m, at, p + i);
+    m = K::min(K::keys(at, p + i), m);
     at = K::plus(at, K::kWidth);
   }
-  return K::first(K::fold(m, K::plus(K::index(), last), p + last));
+  return K::first(m);
 }
 
 }  // namespace
