@@ -69,7 +69,10 @@ MODULE=$(ls "$PYBUILD"/cpp/_native*.so)
 echo "built $MODULE"
 
 step "aarch64 CPython + numpy under qemu: import the module and compare with the reference"
-STAGE="$ROOT/$PYBUILD/stage"
+case $PYBUILD in  # GV_CROSS_BUILD may be absolute
+  /*) STAGE="$PYBUILD/stage" ;;
+  *) STAGE="$ROOT/$PYBUILD/stage" ;;
+esac
 rm -rf "$STAGE" && mkdir -p "$STAGE/site" "$STAGE/debs"
 cp -r python/gaussian_vector "$STAGE/site/"
 find "$STAGE/site" -name '*.so' -delete
