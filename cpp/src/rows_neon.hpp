@@ -14,7 +14,8 @@
 // Rows of other lengths, a multiple of 4 (GV vectors at other input sizes), are a "shape" each,
 // chosen once per batch:
 //  - shorter than 64: the loads reach past the row's end (float rows: the last group of 16,
-//    unless 16 divides the length; byte rows: the one window of 64); the quads beyond the end
+//    unless 16 divides the length; byte rows: the one window of 64, or of 32 in 8-byte registers
+//    below 32, so that they never reach past the next row); the quads beyond the end
 //    are set to the lowest value before the maximum is taken, so they never hold it first (when
 //    M is itself the lowest value, quad 0 holds it too). The caller makes sure the bytes past
 //    the end are readable (the next row, or a padded copy of the last one).
@@ -36,9 +37,10 @@ inline std::uint64_t nibble_mask(uint8x16_t eq) {
 
 /// Which loads a row of n elements takes.
 enum class Window {
-  whole,         ///< exactly 64 elements (floats: 16 x kGroups), the shipped models
-  past_end,      ///< n < 64: the last load reaches past the end (its quads there are masked)
-  two,           ///< 64 < n <= 128: the first 64 elements and the last 64
+  whole,     ///< exactly 64 elements (floats: 16 x kGroups), the shipped models
+  past_end,  ///< n < 64: the last load reaches past the end (its quads there are masked)
+  two,       ///< 64 < n <= 128: the first 64 elements and the last 64
+  half,      ///< bytes, 16 <= n < 32: one window of 32 (8 quads), reaching past the end
 };
 
 /// int8 and uint8 rows.
@@ -60,6 +62,14 @@ struct S8 {
   static uint8x16_t pairwise_min(uint8x16_t a) {  // lane k < 8: min(a[2k], a[2k + 1])
     return vreinterpretq_u8_s8(vpminq_s8(vreinterpretq_s8_u8(a), vreinterpretq_s8_u8(a)));
   }
+  // 8-byte registers (Window::half)
+  static uint8x8x4_t load8(const T* p) { return vld4_u8(reinterpret_cast<const std::uint8_t*>(p)); }
+  static uint8x8_t max8(uint8x8_t a, uint8x8_t b) {
+    return vreinterpret_u8_s8(vmax_s8(vreinterpret_s8_u8(a), vreinterpret_s8_u8(b)));
+  }
+  static uint8x8_t splat_max8(uint8x8_t m) {
+    return vreinterpret_u8_s8(vdup_n_s8(vmaxv_s8(vreinterpret_s8_u8(m))));
+  }
 };
 struct U8 {
   using T = std::uint8_t;
@@ -69,6 +79,9 @@ struct U8 {
   static uint8x16_t lowest() { return vdupq_n_u8(0); }
   static uint8x16_t gt(uint8x16_t a, uint8x16_t b) { return vcgtq_u8(a, b); }
   static uint8x16_t pairwise_min(uint8x16_t a) { return vpminq_u8(a, a); }
+  static uint8x8x4_t load8(const T* p) { return vld4_u8(p); }
+  static uint8x8_t max8(uint8x8_t a, uint8x8_t b) { return vmax_u8(a, b); }
+  static uint8x8_t splat_max8(uint8x8_t m) { return vdup_n_u8(vmaxv_u8(m)); }
 };
 
 /// Byte lane k set for k < quads (k < 16).
@@ -77,15 +90,16 @@ inline uint8x16_t first_lanes(std::size_t quads) {
   return vcltq_u8(vld1q_u8(kLane), vdupq_n_u8(static_cast<std::uint8_t>(quads)));
 }
 
-/// Rows of n bytes, 32 <= n <= 128 and a multiple of 4: the first quad holding the maximum.
+/// Rows of n bytes, 16 <= n <= 128 and a multiple of 4: the first quad holding the maximum.
 /// Made once per batch (the mask for past_end), so the row loop holds no test of the shape.
 template <class B, Window kWindow>
 struct ByteRows {
   using T = typename B::T;
   static constexpr bool kWide = kWindow == Window::two;  ///< indices beyond 63
   static constexpr std::size_t kLen = kWindow == Window::whole ? 64 : 0;  ///< n, where fixed
-  /// Elements the loads may read past a row's end (64 - n <= 32, since n >= 32).
-  static constexpr std::size_t kPastEnd = kWindow == Window::past_end ? 32 : 0;
+  /// Elements the loads may read past a row's end (64 - n <= 32 for n >= 32, 32 - n <= 16 below).
+  static constexpr std::size_t kPastEnd =
+      kWindow == Window::past_end ? 32 : kWindow == Window::half ? 16 : 0;
   std::size_t n;
   uint8x16_t keep;  ///< past_end: the quads inside the row
 
@@ -93,7 +107,8 @@ struct ByteRows {
   std::size_t len() const { return kLen != 0 ? kLen : n; }
 
   explicit ByteRows(std::size_t len) : n(len), keep() {
-    if constexpr (kWindow == Window::past_end) keep = first_lanes(len / 4);
+    if constexpr (kWindow == Window::past_end || kWindow == Window::half)
+      keep = first_lanes(len / 4);
   }
 
   static uint8x16_t quad_max(const T* p) {
@@ -103,7 +118,13 @@ struct ByteRows {
 
   /// First element of the first quad that holds the row's maximum (a multiple of 4).
   std::size_t first_quad(const T* p) const {
-    if constexpr (kWindow == Window::two) {
+    if constexpr (kWindow == Window::half) {
+      const uint8x8x4_t v = B::load8(p);
+      uint8x8_t quads = B::max8(B::max8(v.val[0], v.val[1]), B::max8(v.val[2], v.val[3]));
+      quads = vbsl_u8(vget_low_u8(keep), quads, vget_low_u8(B::lowest()));
+      const uint8x8_t eq = vceq_u8(quads, B::splat_max8(quads));
+      return ctz(vget_lane_u64(vreinterpret_u64_u8(eq), 0)) / 2;  // 8 bits a quad of 4
+    } else if constexpr (kWindow == Window::two) {
       const uint8x16_t a = quad_max(p), b = quad_max(p + n - 64);
       const uint8x16_t m = B::splat_max(B::max(a, b));
       const std::uint64_t head = nibble_mask(vceqq_u8(a, m));

@@ -1,6 +1,6 @@
-// The NEON face decoder (aarch64): GV vectors whose length is a multiple of 4, 16 to 128 floats
-// or 32 to 128 bytes (64 in every shipped model, 48 at 192 px input), x and y alike, with the
-// quarter-pixel rule, in about one instruction per element.
+// The NEON face decoder (aarch64): GV vectors whose length is a multiple of 4 from 16 to 128 (64
+// in every shipped model, 48 at 192 px input), x and y alike, with the quarter-pixel rule, in
+// about one instruction per element.
 //
 // Landmarks go in blocks of 8 (then one of 4): the x and y rows of 8 landmarks fill the 16 byte
 // lanes of a register, in the order of the output (x0, y0, x1, y1, ...). Per row the only work
@@ -328,8 +328,10 @@ void decode_batch(const VectorBatch<T>& batch, const VectorParams& params, Real 
                scores + k);
 }
 
+// One instance per shape, not inlined into neon_faces: the shapes' register needs would add up
+// in one prologue.
 template <class B, Window kWindow>
-void decode_bytes(const VectorBatch<typename B::T>& b, const VectorParams& params,
+[[gnu::noinline]] void decode_bytes(const VectorBatch<typename B::T>& b, const VectorParams& params,
                   const Quant& quant, float* coords, float* scores) {
   const ByteConsts<B> c(quant);
   const neon_rows::ByteRows<B, kWindow> rows(b.w);
@@ -342,7 +344,7 @@ void decode_bytes(const VectorBatch<typename B::T>& b, const VectorParams& param
 }
 
 template <std::size_t kGroups, Window kWindow>
-void decode_floats(const VectorBatch<float>& b, const VectorParams& params, float* coords,
+[[gnu::noinline]] void decode_floats(const VectorBatch<float>& b, const VectorParams& params, float* coords,
                    float* scores) {
   const neon_rows::FloatRows<kGroups, kWindow> rows(b.w);
   decode_batch<decltype(rows)>(b, params, RealFloat{}, coords, scores,
@@ -366,8 +368,7 @@ void decode_groups(const VectorBatch<float>& b, const VectorParams& params, floa
 }  // namespace
 
 // The whole-batch decoders of the NEON table (argmax_neon.cpp), instantiated below: vectors of
-// one length n = w = h, a multiple of 4 from 16 (floats) or 32 (bytes, whose one window of 64
-// may reach past a row's end by at most a row) to 128.
+// one length n = w = h, a multiple of 4 from 16 to 128.
 template <class T>
 bool neon_faces(const VectorBatch<T>& b, const VectorParams& params, const Quant& quant,
                 float* coords, float* scores) {
@@ -379,8 +380,7 @@ bool neon_faces(const VectorBatch<T>& b, const VectorParams& params, const Quant
       decode_bytes<B, Window::whole>(b, params, quant, coords, scores);
     return true;
   }
-  constexpr std::size_t kMin = std::is_same<T, float>::value ? 16 : 32;
-  if (b.w != b.h || b.w % 4 != 0 || b.w < kMin || b.w > kMaxLen) return false;
+  if (b.w != b.h || b.w % 4 != 0 || b.w < 16 || b.w > kMaxLen) return false;
   if constexpr (std::is_same<T, float>::value) {
     (void)quant;
     switch ((b.w + 15) / 16) {
@@ -400,6 +400,8 @@ bool neon_faces(const VectorBatch<T>& b, const VectorParams& params, const Quant
         decode_floats<4, Window::two>(b, params, coords, scores);
         break;
     }
+  } else if (b.w < 32) {
+    decode_bytes<B, Window::half>(b, params, quant, coords, scores);
   } else if (b.w < 64) {
     decode_bytes<B, Window::past_end>(b, params, quant, coords, scores);
   } else {

@@ -1,6 +1,6 @@
 // GV vectors with the quarter rule take a whole-batch decoder on NEON for lengths that are a
-// multiple of 4 (16 to 128 floats, 32 to 128 bytes: blocks of 8 and 4 landmarks, end peaks and
-// NaN rows redone one by one), and short-row argmax kernels on every path. Every path must equal
+// multiple of 4 from 16 to 128 (blocks of 8 and 4 landmarks, end peaks and NaN rows redone one
+// by one), and short-row argmax kernels on every path. Every path must equal
 // the scalar one bit for bit for every vector length (64 and 48, the 256 and 192 px models, each
 // multiple of 4 from 16 to 128, odd lengths around them), peak position (first and last
 // landmark, first and last quad included), tie, batch size around the block sizes, layout and
