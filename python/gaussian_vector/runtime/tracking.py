@@ -79,13 +79,21 @@ def inside_share(box: np.ndarray, height: int, width: int) -> float:
 
 
 def thumbnail(image: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """The face around `points` as a THUMB x THUMB grey patch, zero mean and unit norm: what
-    `likeness` compares between frames."""
-    m = affine.crop_transform(affine.box_from_landmarks(points), THUMB, 1.0)
-    patch = affine.warp(image, m, THUMB).astype(np.float32).mean(axis=2).ravel()
-    patch -= patch.mean()
-    norm = float(np.linalg.norm(patch))
-    return patch / norm if norm > 1e-6 else patch
+    """The face around `points` (the part of their tight box inside the image, area-averaged
+    to THUMB x THUMB grey), zero mean and unit norm: what `likeness` compares between frames.
+    Axis-aligned (no warp): between two frames a face turns by a few degrees at most."""
+    import cv2
+
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = affine.box_from_landmarks(points)
+    c0, r0 = min(max(int(x0), 0), w - 1), min(max(int(y0), 0), h - 1)
+    c1, r1 = max(min(int(np.ceil(x1)) + 1, w), c0 + 1), max(min(int(np.ceil(y1)) + 1, h), r0 + 1)
+    patch = cv2.resize(image[r0:r1, c0:c1], (THUMB, THUMB), interpolation=cv2.INTER_AREA)
+    grey = patch.astype(np.float32).mean(axis=2).ravel() if patch.ndim == 3 else \
+        patch.astype(np.float32).ravel()
+    grey -= grey.mean()
+    norm = float(np.linalg.norm(grey))
+    return grey / norm if norm > 1e-6 else grey
 
 
 def likeness(a: np.ndarray, b: np.ndarray) -> float:
