@@ -32,7 +32,11 @@ from .errors import ExportError
 from .tflite_export import quiet
 from .wrap import reference_output
 
-FP32_MEAN_PX = 0.01
+FP32_MEAN_PX = 0.01  # a landmark "moved" when it is this far from torch's (crop pixels)
+#: the share of landmarks that may move: an argmax between two near-equal values can flip on a
+#: last-bit difference and take its landmark a grid step or more away (a small test model at
+#: 64 px did, 1 landmark in 4,352); a wrong layout or decoder moves nearly all of them
+FP32_MAX_MOVED = 0.01
 FP32_MAX_VECTOR = 1e-3
 INT8_MAX_NME_INCREASE = 0.03
 #: the gate on views of the two packaged faces (no --calib): they are harder for int8 than a
@@ -60,6 +64,7 @@ class Report:
     max_vector_diff: float
     mean_px: float
     max_px: float
+    moved: float  # share of landmarks FP32_MEAN_PX or more from torch's
     nme_torch: float
     nme_export: float
     nme_change: float  # relative: (export - torch) / torch
@@ -77,7 +82,8 @@ class Report:
         out = [
             f"validated on {self.faces} face crops against torch:",
             f"  max |output difference|      {self.max_vector_diff:.3g}",
-            f"  landmark difference (px)     mean {self.mean_px:.4f}, max {self.max_px:.3f}",
+            f"  landmark difference (px)     mean {self.mean_px:.4f}, max {self.max_px:.3f}, "
+            f"{100 * self.moved:.2f}% of them >= {FP32_MEAN_PX}",
             f"  {self.batch_faces} faces in one call      "
             + ("cannot run" if self.batch_diff is None
                else f"max |difference| {self.batch_diff:.3g} against one by one"),
@@ -119,6 +125,19 @@ def run_exported(path: Path, meta: ModelMetadata,
     return dequantised(y), None if batch is None else dequantised(batch)
 
 
+def fp32_failures(rep: Report) -> list[str]:
+    """What an fp32 file's comparison with torch misses (docs/export.md, "Validation
+    thresholds"): too many moved landmarks, or too large an output difference."""
+    out = []
+    if not rep.moved <= FP32_MAX_MOVED:
+        out.append(f"{100 * rep.moved:.1f}% of the landmarks moved {FP32_MEAN_PX} px or more "
+                   f"from torch's (allowed {100 * FP32_MAX_MOVED:g}%; mean difference "
+                   f"{rep.mean_px:.4f} px)")
+    if not rep.max_vector_diff < FP32_MAX_VECTOR:
+        out.append(f"max output difference {rep.max_vector_diff:.3g} >= {FP32_MAX_VECTOR}")
+    return out
+
+
 def landmarks(outputs: np.ndarray, config: ModelConfig) -> np.ndarray:
     """Decoded landmarks (M, K, 2) in crop pixels, by the head's reference decoder and the
     model's own rules."""
@@ -141,7 +160,8 @@ def validate(path: Path, meta: ModelMetadata, model: torch.nn.Module, faces: Fac
     n_ref, n_got = (float(nme_per_image(p, faces.points, config.scheme).mean())
                     for p in (p_ref, p_got))
     rep = Report(len(inputs), float(np.abs(got - ref).max()), float(px.mean()), float(px.max()),
-                 n_ref, n_got, (n_got - n_ref) / max(n_ref, 1e-12), [],
+                 float(np.mean(px >= FP32_MEAN_PX)), n_ref, n_got,
+                 (n_got - n_ref) / max(n_ref, 1e-12), [],
                  None if batch is None else float(np.abs(batch - got[:len(batch)]).max()),
                  min(BATCH_FACES, len(inputs)))
     step = BATCH_MAX_DIFF if meta.output.dtype == "float32" else 1.001 * meta.output.scale
@@ -151,12 +171,7 @@ def validate(path: Path, meta: ModelMetadata, model: torch.nn.Module, faces: Fac
         rep.failures.append(f"{rep.batch_faces} faces in one call give other outputs than one "
                             f"by one (max difference {rep.batch_diff:.3g}, allowed {step:.3g})")
     if meta.output.dtype == "float32" and meta.input.dtype == "float32":
-        if not rep.mean_px < FP32_MEAN_PX:
-            rep.failures.append(f"mean landmark difference {rep.mean_px:.4f} px >= "
-                                f"{FP32_MEAN_PX} px")
-        if not rep.max_vector_diff < FP32_MAX_VECTOR:
-            rep.failures.append(f"max output difference {rep.max_vector_diff:.3g} >= "
-                                f"{FP32_MAX_VECTOR}")
+        rep.failures += fp32_failures(rep)
     elif not rep.nme_change <= max_nme_increase:
         rep.failures.append(f"int8 NME is {100 * rep.nme_change:+.2f}% relative to torch "
                             f"(allowed +{100 * max_nme_increase:.1f}%) on {rep.faces} faces; "
