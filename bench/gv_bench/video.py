@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gaussian_vector.console.data import default_data_root
 from gaussian_vector.console.outputs import prepare_outputs
 from gaussian_vector.video.synth import frame_size
 
@@ -75,21 +76,12 @@ class Trace:
     detector_runs: int = 0
 
 
-def default_data() -> Path | None:
-    """$GV_DATA, else ../shared/data beside the repository, when it exists."""
-    import os
-
-    for cand in (os.environ.get("GV_DATA"), Path(__file__).resolve().parents[3] / "shared/data"):
-        if cand and Path(cand).is_dir():
-            return Path(cand)
-    return None
-
-
 def make_video(args: argparse.Namespace):
     """The synthetic video the benchmark runs on."""
     from gaussian_vector.video.synth import SyntheticVideo, data_faces, sample_faces
 
-    data = None if args.samples else args.data or default_data()
+    root = default_data_root()
+    data = None if args.samples else args.data or (root if root.is_dir() else None)
     faces = data_faces(data, args.faces, seed=args.seed) if data else sample_faces()
     return SyntheticVideo(faces, n_frames=args.frames, cut_every=args.cut_every,
                           per_frame=args.per_frame, seed=args.seed, size=args.size)

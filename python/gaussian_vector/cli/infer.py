@@ -35,7 +35,7 @@ from ..console.outputs import prepare_outputs
 from ..runtime import DelegateSpec, FacePipeline, NoFaceError, RuntimeFailure
 from ..runtime.smoothing import OneEuro
 from ..runtime.tracking import DEFAULT_SMOOTHING, FaceTracker
-from ..video.io import VideoSink, camera_index, open_frames
+from ..video.io import DEFAULT_FPS, VideoSink, camera_index, open_frames
 from .decode_options import add_decode_options, rule_changes
 from .results import STDOUT, ResultWriter, face_summary
 
@@ -122,7 +122,7 @@ def tracker_for(pipeline: FacePipeline, args: argparse.Namespace,
         return None
     smoothing = None if args.no_smooth else OneEuro(args.smooth_min_cutoff, args.smooth_beta)
     return FaceTracker(pipeline, smoothing=smoothing, redetect_every=args.redetect_every,
-                       fps=fps or 30.0)
+                       fps=fps or DEFAULT_FPS)
 
 
 def expand(inputs: list[Path]) -> tuple[list[Path], list[Path]]:

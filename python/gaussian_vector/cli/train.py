@@ -4,26 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import HEADS, PADDINGS
+from ..console.data import default_data_root
 from ..console.extras import need, one_line_errors
 
 if TYPE_CHECKING:  # torch-free at import: every --help works without torch
     from ..config import ModelConfig
     from ..data.readers import Sample
     from ..train import TrainConfig
-
-
-def default_data_root() -> Path:
-    """GV_DATA, else ../shared/data relative to the repository root."""
-    env = os.environ.get("GV_DATA")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / ".." / "shared" / "data"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -57,7 +57,6 @@ class _Track:
     points: np.ndarray  # raw landmarks of the last frame: the next crop's box
     thumb: np.ndarray
     smoother: LandmarkSmoother | None
-    age: int = 0
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -182,7 +181,7 @@ class FaceTracker:
         thumb = thumbnail(image, pts)
         if likeness(thumb, track.thumb) < MIN_LIKENESS:
             return False  # another face now fills the crop: a cut
-        track.points, track.thumb, track.age = pts, thumb, track.age + 1
+        track.points, track.thumb = pts, thumb
         return True
 
     def _detect(self, image: np.ndarray, kept: list) -> list:
