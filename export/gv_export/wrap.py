@@ -57,6 +57,8 @@ from gaussian_vector.config import ModelConfig
 from gaussian_vector.heads import head_of
 from gaussian_vector.models import GVNet, HeatmapNet
 
+from .repair import open_constant_gates
+
 LAYOUTS = ("NHWC", "NCHW")
 BPM_FORMS = ("fused", "separable")
 HARDSWISH_FORMS = ("op", "relu6")
@@ -216,13 +218,14 @@ class ExportWrapper(nn.Module):
     def __init__(self, model: HeatmapNet, input_layout: str = "NHWC",
                  graph: Graph | None = None, config: ModelConfig | None = None) -> None:
         """`config` overrides the model's (an export at another input size); the model is
-        copied when `graph` rewrites its layers, so the caller's stays as trained."""
+        copied when `graph` rewrites its layers or `repair` opens constant gates, so the
+        caller's stays as trained."""
         super().__init__()
         if input_layout not in LAYOUTS:
             raise ValueError(f"input layout must be one of {LAYOUTS}, got {input_layout!r}")
         graph = graph or Graph()
         is_gv = isinstance(model, GVNet)
-        self.model = rewrite(model, graph).eval()
+        self.model = open_constant_gates(rewrite(model, graph)).eval()  # repair.py
         self.input_layout = input_layout
         self.graph = graph
         cfg: ModelConfig = config or model.config
