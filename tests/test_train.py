@@ -4,6 +4,7 @@ has its shape, AWing weights the peaks, and a run writes its log and resumes whe
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -143,6 +144,12 @@ def test_init_from_starts_a_new_run_from_another_checkpoints_weights(faces, tmp_
               init_from=tmp_path / "a/last.pt")
     with pytest.raises(FileNotFoundError):
         train(cfg, tc, faces[:8], faces[8:12], tmp_path / "d", init_from=tmp_path / "nope.pt")
+    # the input size has no weights: fine-tuning at another size keeps the source's
+    other = replace(cfg, input_size=cfg.input_size + 32)
+    train(other, tc, faces[:8], faces[8:12], tmp_path / "e", init_from=tmp_path / "a/last.pt")
+    resized = checkpoint.load_raw(tmp_path / "e/last.pt")
+    assert resized["config"]["input_size"] == cfg.input_size + 32
+    torch.testing.assert_close(resized["state_dict"][key], src[key], atol=1e-6, rtol=0)
 
 
 def test_init_from_into_a_folder_with_a_run_is_refused_not_ignored(faces, tmp_path) -> None:

@@ -234,12 +234,16 @@ def _start_from(run: _Run, model_config: ModelConfig, last: Path, resume: bool,
     if init_from is not None and not resuming:
         payload = checkpoint.load_raw(checkpoint.resolve(init_from))
         src = ModelConfig.from_dict(payload["config"])
-        # BPM has no weights: a run may change its edge rule and keep the source's weights
-        if replace(src, bpm_edges=model_config.bpm_edges) != model_config:
+        # BPM and the input size have no weights: a run may change its edge rule or fine-tune
+        # at another input size and keep the source's weights
+        if replace(src, bpm_edges=model_config.bpm_edges,
+                   input_size=model_config.input_size) != model_config:
             raise ValueError(f"--init-from {init_from} has another model config "
                              f"({payload['config']}); it must match the run's")
         run.model.load_state_dict(payload["state_dict"])
-        log.info("initialised from %s (its epoch %s)", init_from, payload.get("epoch"))
+        log.info("initialised from %s (its epoch %s%s)", init_from, payload.get("epoch"),
+                 f", trained at {src.input_size} px" if src.input_size != model_config.input_size
+                 else "")
     if pretrained is not None and not resuming:
         init_pretrained(run.model, model_config, pretrained, train_samples)
     if not resuming:
