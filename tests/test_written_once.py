@@ -56,3 +56,12 @@ def test_each_format_has_its_reader_backend_and_converter(name):
 def test_each_decode_option_sets_a_rule():
     rule_fields = {f.name for f in fields(DecodeRules)}
     assert {field for _, field, _, _ in OPTIONS} <= rule_fields
+
+
+def test_the_native_binding_reads_the_fields_decode_rules_declares():
+    """The binding reads a `DecodeRules` by the names of `GV_VECTOR_PARAMS` (decode.hpp): the
+    same fields in the same order with the same defaults, so a rule added on one side only
+    fails here."""
+    _native = pytest.importorskip("gaussian_vector._native")
+    assert tuple(_native.RULE_DEFAULTS) == tuple(f.name for f in fields(DecodeRules))
+    assert DecodeRules(**_native.RULE_DEFAULTS) == DecodeRules()

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 #include <vector>
 
 namespace gvpy {
@@ -85,19 +86,81 @@ void check_same_leading(const Tensor& a, const char* a_name, const Tensor& b, co
 
 gv::Subpixel checked_subpixel(py::handle obj) {
   if (py::isinstance<py::str>(obj)) {
-    const std::string name = py::cast<std::string>(obj);
-    if (name == "quarter") return gv::Subpixel::quarter;
-    if (name == "parabola") return gv::Subpixel::parabola;
+    for (int i = 0;; ++i) {
+      const auto subpixel = static_cast<gv::Subpixel>(i);
+      const char* name = gv::subpixel_name(subpixel);
+      if (name == nullptr) break;
+      if (PyUnicode_CompareWithASCIIString(obj.ptr(), name) == 0) return subpixel;
+    }
   }
-  value_error("subpixel must be one of quarter, parabola, got " + std::string(py::repr(obj)));
+  value_error("subpixel must be one of " + gv::subpixel_names() + ", got " +
+              std::string(py::repr(obj)));
 }
 
-gv::VectorParams checked_params(bool beyond_box, double tau, double sigma, py::handle subpixel) {
-  if (!std::isfinite(sigma) || !(sigma > 0))
-    value_error("sigma must be a finite number > 0, got " + number(sigma));
-  if (!std::isfinite(tau) || !(tau > 0))
-    value_error("tau must be a finite number > 0, got " + number(tau));
-  return gv::VectorParams{beyond_box, tau, sigma, checked_subpixel(subpixel)};
+namespace {
+
+/// `name` as an interned Python string, made once per call site and kept for the process.
+py::handle interned(const char* name) { return py::handle(PyUnicode_InternFromString(name)); }
+
+/// A field's value in its C++ type: pybind11's conversion (a bool, a number as a double), or a
+/// rule's name for the Subpixel field; TypeError naming the field when it does not convert.
+template <class T>
+T field_as(py::handle value, const char* name) {
+  try {
+    return py::cast<T>(value);
+  } catch (const py::cast_error&) {
+    throw py::type_error(std::string(name) + " must be " +
+                         (std::is_same<T, bool>::value ? "a bool" : "a number") + ", got " +
+                         std::string(py::str(py::type::of(value).attr("__name__"))));
+  }
+}
+
+template <>
+gv::Subpixel field_as<gv::Subpixel>(py::handle value, const char* /*name*/) {
+  return checked_subpixel(value);
+}
+
+/// The attribute `key` of `rules` as a field of type T.
+template <class T>
+T read_field(py::handle rules, py::handle key, const char* name) {
+  const py::object value = rules.attr(key);
+  return field_as<T>(value, name);
+}
+
+/// A C++ default as the Python value a DecodeRules holds.
+py::object as_python(bool v) { return py::bool_(v); }
+py::object as_python(double v) { return py::float_(v); }
+py::object as_python(gv::Subpixel v) { return py::str(gv::subpixel_name(v)); }
+
+}  // namespace
+
+gv::VectorParams checked_params(py::handle rules) {
+  gv::VectorParams params{};
+  if (rules.is_none()) return params;
+#define GV_READ_FIELD(type, name, init, check)                         \
+  {                                                                    \
+    static const py::handle key = interned(#name);                     \
+    params.name = read_field<decltype(params.name)>(rules, key, #name); \
+  }
+  GV_VECTOR_PARAMS(GV_READ_FIELD)
+#undef GV_READ_FIELD
+  gv::check_params(params);  // std::invalid_argument: pybind11 raises it as ValueError
+  return params;
+}
+
+gv::Subpixel checked_rules_subpixel(py::handle rules) {
+  if (rules.is_none()) return gv::VectorParams{}.subpixel;
+  static const py::handle key = interned("subpixel");
+  return read_field<gv::Subpixel>(rules, key, "subpixel");
+}
+
+py::dict rule_defaults() {
+  const gv::VectorParams defaults{};
+  py::dict out;
+#define GV_FIELD_DEFAULT(type, name, init, check) out[#name] = as_python(defaults.name);
+  GV_VECTOR_PARAMS(GV_FIELD_DEFAULT)
+#undef GV_FIELD_DEFAULT
+  return out;
 }
 
 gv::Quant checked_quant(const Tensor& t, double scale, long long zero_point) {

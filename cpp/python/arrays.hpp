@@ -40,12 +40,21 @@ Tensor checked_tensor(py::handle obj, const char* name, Accept accept, int min_n
 /// ValueError unless a and b agree on all axes but the last.
 void check_same_leading(const Tensor& a, const char* a_name, const Tensor& b, const char* b_name);
 
-/// The sub-pixel rule named by `obj` ("quarter" or "parabola"); anything else is a ValueError
-/// worded like gaussian_vector.decode.check_subpixel.
+/// The sub-pixel rule named by `obj` (a name of GV_SUBPIXEL_LIST); anything else is a ValueError
+/// worded like gaussian_vector.decode_rules.check_subpixel.
 gv::Subpixel checked_subpixel(py::handle obj);
 
-/// Beyond Box parameters and the sub-pixel rule, checked: sigma and tau finite and > 0.
-gv::VectorParams checked_params(bool beyond_box, double tau, double sigma, py::handle subpixel);
+/// The decode rules `rules` holds, read by the field names of GV_VECTOR_PARAMS (a
+/// gaussian_vector.decode_rules.DecodeRules, or any object with those attributes; None: the
+/// defaults) and checked by gv::check_params (ValueError). A missing attribute raises
+/// AttributeError, a value of the wrong Python type TypeError naming the field.
+gv::VectorParams checked_params(py::handle rules);
+
+/// The `subpixel` field of `rules` (None: the default), the only one heatmaps read; checked.
+gv::Subpixel checked_rules_subpixel(py::handle rules);
+
+/// The fields checked_params reads, in order, with their C++ defaults (`_native.RULE_DEFAULTS`).
+py::dict rule_defaults();
 
 /// Quantisation parameters, checked against the element type of `t`.
 gv::Quant checked_quant(const Tensor& t, double scale, long long zero_point);

@@ -2,8 +2,10 @@
 //
 // Each function checks its arguments (ValueError naming the problem), allocates the outputs,
 // then releases the GIL for the decoding itself. Nothing is shared between calls, so any number
-// of threads may decode at once. `subpixel` ("quarter" or "parabola") is the last
-// positional argument here (a keyword costs ~400 ns a call); native.py is the public API. gaussian_vector/native.py documents the Python-level API.
+// of threads may decode at once. `rules` is the last positional argument (a keyword costs
+// ~400 ns a call): a gaussian_vector.decode_rules.DecodeRules itself, whose fields are read by
+// the names of GV_VECTOR_PARAMS (arrays.hpp), so no function here names a rule.
+// gaussian_vector/native.py is the documented Python-level API.
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -51,27 +53,26 @@ py::tuple run_vectors(const Tensor& x, const Tensor& y, std::size_t w, std::size
   return py::make_tuple(std::move(out.coords), std::move(out.scores));
 }
 
-py::tuple decode_split(py::handle xo, py::handle yo, Accept accept, bool beyond_box, double tau,
-                       double sigma, py::handle subpixel, double scale, long long zero_point) {
+py::tuple decode_split(py::handle xo, py::handle yo, Accept accept, py::handle rules, double scale,
+                       long long zero_point) {
   const Tensor x = checked_tensor(xo, "x vectors", accept, 2, 2);
   const Tensor y = checked_tensor(yo, "y vectors", accept, 2, 2);
   check_same_leading(x, "x vectors", y, "y vectors");
-  const gv::VectorParams params = checked_params(beyond_box, tau, sigma, subpixel);
+  const gv::VectorParams params = checked_params(rules);
   gv::Quant quant{};
   if (accept != Accept::f32) quant = checked_quant(x, scale, zero_point);
   const std::size_t w = x.dim(-1), h = y.dim(-1);
   return run_vectors(x, y, w, h, w, h, params, &quant);
 }
 
-py::tuple decode_packed(py::handle vo, long long width, Accept accept, bool beyond_box,
-                        double tau, double sigma, py::handle subpixel, double scale,
-                        long long zero_point) {
+py::tuple decode_packed(py::handle vo, long long width, Accept accept, py::handle rules,
+                        double scale, long long zero_point) {
   const Tensor v = checked_tensor(vo, "packed vectors", accept, 2, 4);
   const std::size_t len = v.dim(-1);
   if (width < 2 || static_cast<unsigned long long>(width) > len - 2)
     throw py::value_error("width " + std::to_string(width) + " does not fit packed vectors of shape " +
                           v.shape_str() + " (need 2 <= width <= W + H - 2)");
-  const gv::VectorParams params = checked_params(beyond_box, tau, sigma, subpixel);
+  const gv::VectorParams params = checked_params(rules);
   gv::Quant quant{};
   if (accept != Accept::f32) quant = checked_quant(v, scale, zero_point);
   const std::size_t w = static_cast<std::size_t>(width);
@@ -81,10 +82,10 @@ py::tuple decode_packed(py::handle vo, long long width, Accept accept, bool beyo
   return run_vectors(v, y, w, len - w, len, len, params, &quant);
 }
 
-py::tuple decode_heatmaps(py::handle ho, Accept accept, py::handle subpixel_name, double scale,
+py::tuple decode_heatmaps(py::handle ho, Accept accept, py::handle rules, double scale,
                           long long zero_point) {
   const Tensor t = checked_tensor(ho, "heatmaps", accept, 3, 1);
-  const gv::Subpixel subpixel = checked_subpixel(subpixel_name);
+  const gv::Subpixel subpixel = checked_rules_subpixel(rules);
   gv::Quant quant{};
   if (accept != Accept::f32) quant = checked_quant(t, scale, zero_point);
   Outputs out = new_outputs(t, 2);
@@ -120,61 +121,56 @@ PYBIND11_MODULE(_native, m) {
   using namespace gvpy;
   m.doc() = "Native Gaussian Vector decoder (C++ gv_decode). Use gaussian_vector.native.";
 
+  m.attr("RULE_DEFAULTS") = rule_defaults();
+  const char* rules_doc = "; rules: a DecodeRules (None: the C++ defaults, RULE_DEFAULTS)";
+  const auto doc = [rules_doc](const char* what) { return std::string(what) + rules_doc; };
   m.def(
       "decode_vectors",
-      [](py::handle x, py::handle y, bool beyond_box, double tau, double sigma,
-         py::handle subpixel) {
-        return decode_split(x, y, Accept::f32, beyond_box, tau, sigma, subpixel, 1.0, 0);
+      [](py::handle x, py::handle y, py::handle rules) {
+        return decode_split(x, y, Accept::f32, rules, 1.0, 0);
       },
-      py::arg("x"), py::arg("y"), py::arg("beyond_box") = true, py::arg("tau") = 2.0,
-      py::arg("sigma") = 2.0, py::arg("subpixel") = "quarter",
-      "float32 x (..., K, W) and y (..., K, H) -> (coords (..., K, 2), scores (..., K))");
+      py::arg("x"), py::arg("y"), py::arg("rules") = py::none(),
+      doc("float32 x (..., K, W) and y (..., K, H) -> (coords (..., K, 2), scores (..., K))")
+          .c_str());
   m.def(
       "decode_vectors_int8",
-      [](py::handle x, py::handle y, double scale, long long zero_point, bool beyond_box,
-         double tau, double sigma, py::handle subpixel) {
-        return decode_split(x, y, Accept::int8_or_uint8, beyond_box, tau, sigma, subpixel, scale,
-                            zero_point);
+      [](py::handle x, py::handle y, double scale, long long zero_point, py::handle rules) {
+        return decode_split(x, y, Accept::int8_or_uint8, rules, scale, zero_point);
       },
       py::arg("x"), py::arg("y"), py::arg("scale"), py::arg("zero_point"),
-      py::arg("beyond_box") = true, py::arg("tau") = 2.0, py::arg("sigma") = 2.0,
-      py::arg("subpixel") = "quarter",
-      "int8/uint8 x and y with real = (q - zero_point) * scale -> (coords, scores)");
+      py::arg("rules") = py::none(),
+      doc("int8/uint8 x and y with real = (q - zero_point) * scale -> (coords, scores)").c_str());
   m.def(
       "decode_packed",
-      [](py::handle v, long long width, bool beyond_box, double tau, double sigma,
-         py::handle subpixel) {
-        return decode_packed(v, width, Accept::f32, beyond_box, tau, sigma, subpixel, 1.0, 0);
+      [](py::handle v, long long width, py::handle rules) {
+        return decode_packed(v, width, Accept::f32, rules, 1.0, 0);
       },
-      py::arg("vectors"), py::arg("width"), py::arg("beyond_box") = true, py::arg("tau") = 2.0,
-      py::arg("sigma") = 2.0, py::arg("subpixel") = "quarter",
-      "float32 (..., K, W + H), x first -> (coords, scores)");
+      py::arg("vectors"), py::arg("width"), py::arg("rules") = py::none(),
+      doc("float32 (..., K, W + H), x first -> (coords, scores)").c_str());
   m.def(
       "decode_packed_int8",
-      [](py::handle v, long long width, double scale, long long zero_point, bool beyond_box,
-         double tau, double sigma, py::handle subpixel) {
-        return decode_packed(v, width, Accept::int8_or_uint8, beyond_box, tau, sigma, subpixel,
-                             scale, zero_point);
+      [](py::handle v, long long width, double scale, long long zero_point, py::handle rules) {
+        return decode_packed(v, width, Accept::int8_or_uint8, rules, scale, zero_point);
       },
       py::arg("vectors"), py::arg("width"), py::arg("scale"), py::arg("zero_point"),
-      py::arg("beyond_box") = true, py::arg("tau") = 2.0, py::arg("sigma") = 2.0,
-      py::arg("subpixel") = "quarter",
-      "int8/uint8 (..., K, W + H), x first -> (coords, scores)");
+      py::arg("rules") = py::none(),
+      doc("int8/uint8 (..., K, W + H), x first -> (coords, scores)").c_str());
   m.def(
       "decode_heatmaps",
-      [](py::handle h, py::handle subpixel) {
-        return decode_heatmaps(h, Accept::f32, subpixel, 1.0, 0);
+      [](py::handle h, py::handle rules) {
+        return decode_heatmaps(h, Accept::f32, rules, 1.0, 0);
       },
-      py::arg("heatmaps"), py::arg("subpixel") = "quarter",
-      "float32 (..., K, H, W) -> (coords (..., K, 2), scores (..., K))");
+      py::arg("heatmaps"), py::arg("rules") = py::none(),
+      doc("float32 (..., K, H, W) -> (coords (..., K, 2), scores (..., K)); reads subpixel only")
+          .c_str());
   m.def(
       "decode_heatmaps_int8",
-      [](py::handle h, double scale, long long zero_point, py::handle subpixel) {
-        return decode_heatmaps(h, Accept::int8_or_uint8, subpixel, scale, zero_point);
+      [](py::handle h, double scale, long long zero_point, py::handle rules) {
+        return decode_heatmaps(h, Accept::int8_or_uint8, rules, scale, zero_point);
       },
       py::arg("heatmaps"), py::arg("scale"), py::arg("zero_point"),
-      py::arg("subpixel") = "quarter",
-      "int8/uint8 (..., K, H, W) -> (coords, scores)");
+      py::arg("rules") = py::none(),
+      doc("int8/uint8 (..., K, H, W) -> (coords, scores); reads subpixel only").c_str());
 
   m.def("isa", [] { return gv::isa_name(gv::automatic_isa()); },
         "The argmax path in use (scalar, sse41, avx2, avx512 or neon; GV_DECODE_ISA may force "

@@ -1,6 +1,7 @@
 // Parameter validation shared by the decoders, and the single-row argmax entry points.
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
@@ -8,20 +9,57 @@
 #include "kernels.hpp"
 
 namespace gv {
+namespace {
+
+/// A double as the binding prints it (ostream's default: "0", "-1", "nan", "inf").
+std::string number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+// The checks GV_VECTOR_PARAMS names in its `check` column, one function each.
+template <class T>
+void check_any(const char* /*name*/, const T& /*value*/) noexcept {}
+
+void check_positive(const char* name, double value) {
+  if (!std::isfinite(value) || !(value > 0))
+    throw std::invalid_argument(std::string(name) + " must be a finite number > 0, got " +
+                                number(value));
+}
+
+void check_known(const char* /*name*/, Subpixel value) { check_subpixel(value); }
+
+}  // namespace
+
+const char* subpixel_name(Subpixel subpixel) noexcept {
+  switch (subpixel) {
+#define GV_SUBPIXEL_CASE(name) \
+  case Subpixel::name:         \
+    return #name;
+    GV_SUBPIXEL_LIST(GV_SUBPIXEL_CASE)
+#undef GV_SUBPIXEL_CASE
+  }
+  return nullptr;
+}
 
 void check_params(const VectorParams& params) {
-  if (!std::isfinite(params.sigma) || !(params.sigma > 0))
-    throw std::invalid_argument("sigma must be a finite number > 0, got " +
-                                std::to_string(params.sigma));
-  if (!std::isfinite(params.tau) || !(params.tau > 0))
-    throw std::invalid_argument("tau must be a finite number > 0, got " +
-                                std::to_string(params.tau));
-  check_subpixel(params.subpixel);
+#define GV_CHECK_FIELD(type, name, init, check) check_##check(#name, params.name);
+  GV_VECTOR_PARAMS(GV_CHECK_FIELD)
+#undef GV_CHECK_FIELD
+}
+
+std::string subpixel_names() {
+  std::string names;
+#define GV_SUBPIXEL_NAME(name) names += std::string(names.empty() ? "" : ", ") + #name;
+  GV_SUBPIXEL_LIST(GV_SUBPIXEL_NAME)
+#undef GV_SUBPIXEL_NAME
+  return names;
 }
 
 void check_subpixel(Subpixel subpixel) {
-  if (subpixel != Subpixel::quarter && subpixel != Subpixel::parabola)
-    throw std::invalid_argument("subpixel must be Subpixel::quarter or Subpixel::parabola, got " +
+  if (subpixel_name(subpixel) == nullptr)
+    throw std::invalid_argument("subpixel must be one of " + subpixel_names() + ", got " +
                                 std::to_string(static_cast<int>(subpixel)));
 }
 

@@ -38,13 +38,14 @@ template <class T>
   }
 }
 
-/// The quarter rule goes to the path's whole-batch decoder where it has one (NEON) and takes the
-/// batch's vector length; everything else row by row.
+/// Rules the path's whole-batch decoder implements (NEON: the quarter rule,
+/// detail::whole_faces_apply) go to it where it takes the batch's vector length; everything else
+/// row by row.
 template <class T>
 inline void decode(const VectorBatch<T>& batch, const VectorParams& params, const Quant& quant,
                    detail::RowsLocate<T> locate, detail::Faces<T> faces, float* coords,
                    float* scores) {
-  if (faces != nullptr && params.subpixel == Subpixel::quarter &&
+  if (faces != nullptr && detail::whole_faces_apply(params) &&
       faces(batch, params, quant, coords, scores))
     return;
   decode_rows(batch, params, quant, locate, coords, scores);

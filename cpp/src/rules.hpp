@@ -68,6 +68,14 @@ inline float nan_min(float a, float b) noexcept {
   return b < a ? b : a;
 }
 
+/// Whether the whole-face decoders (`Faces` in kernels.hpp: NEON) may decode with these
+/// parameters: they apply the quarter shift to interior peaks themselves and hand only end peaks
+/// (and NaN rows) to VectorRules::locate<false>. A rule that changes interior peaks adds its
+/// condition here, so those faces go row by row through `locate`.
+inline bool whole_faces_apply(const VectorParams& p) noexcept {
+  return p.subpixel == Subpixel::quarter;
+}
+
 /// Beyond Box and end-element constants derived once per call from the parameters.
 struct VectorRules {
   bool beyond_box;

@@ -6,7 +6,9 @@ and offers the same functions (`decode_vectors`, `decode_packed`, `decode_heatma
 (`heads.Head.decode`). The rules are spelled out in docs/decoding.md. Coordinates are 0-based
 pixel centres in the vector/heatmap grid; scores are the peak values. The int8 forms here
 dequantise first (real = float32(q - zero_point) * float32(scale)), which the native decoder's
-results equal.
+results equal. What the rules do to one vector (`decode_vector_axis`, `parabola_offset`) lives
+beside their fields in `decode_rules`, so a new rule is one Python file; this module lays the
+tensors out for it and decodes heatmaps.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import numpy as np
 
 from ._checks import float_array
 from .decode_rules import (
+    DEFAULT_RULES,
     DEFAULT_SIGMA,
     DEFAULT_TAU,
     SUBPIXEL_MODES,
     DecodeRules,
     check_subpixel,
+    decode_vector_axis,
+    parabola_offset,
 )
 
 __all__ = [
@@ -28,58 +33,6 @@ __all__ = [
     "decode_vector_axis", "decode_vectors", "decode_vectors_int8", "dequantise",
     "parabola_offset", "split_packed",
 ]
-
-#: Beyond Box on, tau = sigma = 2, the quarter shift: the paper's rules.
-DEFAULT_RULES = DecodeRules()
-
-
-def parabola_offset(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Vertex of the parabola through (-1, left), (0, peak), (1, right), in float64, clipped to
-    [-0.5, 0.5]; 0 where the three values do not bend down (curvature >= 0, NaN) or the vertex
-    is not finite (docs/decoding.md, rule 2b)."""
-    left, peak, right = (np.asarray(a, dtype=np.float64) for a in (left, peak, right))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        curvature = left - 2.0 * peak + right
-        off = 0.5 * (left - right) / np.where(curvature < 0, curvature, -1.0)
-    return np.where((curvature < 0) & np.isfinite(off), np.clip(off, -0.5, 0.5), 0.0)
-
-
-def decode_vector_axis(
-    v: np.ndarray, rules: DecodeRules = DEFAULT_RULES
-) -> tuple[np.ndarray, np.ndarray]:
-    """Decode vectors `(..., w)` along their last axis into `(locations, peaks)`, both `(...)`."""
-    v = float_array("vector", v, min_ndim=1, last_min=2)
-    # numpy float64 scalars: a denormal sigma gives inf/0 as in C++ doubles, not ZeroDivisionError
-    tau = np.float64(rules.tau)
-    sigma = np.float64(rules.sigma)
-    v = v.astype(np.float64, copy=False)
-    w = v.shape[-1]
-    # NaN never wins (docs/decoding.md): replace it by -inf for the argmax only.
-    finite_or_low = np.where(np.isnan(v), -np.inf, v)
-    idx = np.argmax(finite_or_low, axis=-1)
-    peak = np.take_along_axis(v, idx[..., None], axis=-1)[..., 0]
-    # Neighbours; at the ends the missing outer one is g1, the value one pixel from a centred peak.
-    with np.errstate(divide="ignore", over="ignore", under="ignore"):
-        g1 = np.exp(-1.0 / (2.0 * sigma * sigma))
-    left = np.take_along_axis(v, np.clip(idx - 1, 0, w - 1)[..., None], axis=-1)[..., 0]
-    right = np.take_along_axis(v, np.clip(idx + 1, 0, w - 1)[..., None], axis=-1)[..., 0]
-    left = np.where(idx == 0, g1, left)
-    right = np.where(idx == w - 1, g1, right)
-    with np.errstate(invalid="ignore"):  # inf - inf: NaN, no shift
-        shift = 0.25 * np.sign(np.nan_to_num(right - left, nan=0.0))
-    if rules.subpixel == "parabola":
-        interior = (idx > 0) & (idx < w - 1)
-        shift = np.where(interior, parabola_offset(left, peak, right), shift)
-    loc = idx + shift
-    if rules.beyond_box:
-        at_end = (idx == 0) | (idx == w - 1)
-        outside = at_end & ~(peak >= tau)
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-            d = np.sqrt(2.0 * sigma * sigma * np.log(tau / peak))
-        d = np.where(peak > 0, np.minimum(d, 3.0 * sigma), 3.0 * sigma)
-        beyond = np.where(idx == 0, -d, (w - 1) + d)
-        loc = np.where(outside, beyond, loc)
-    return loc.astype(np.float32), peak.astype(np.float32)
 
 
 def decode_vectors(

@@ -1,8 +1,12 @@
 """The rules a decoder follows, as one frozen value checked once: Beyond Box (on or off, tau,
 sigma) and the sub-pixel rule for an interior peak (docs/decoding.md). The same four fields as
-the C++ decoder's `gv::VectorParams`; the numpy reference (`decode`), the native binding
-(`native`), evaluation and the runtime all take a `DecodeRules`, and the commands build theirs
-from the options in `OPTIONS` (`cli/decode_options.py`).
+the C++ decoder's `gv::VectorParams` (`GV_VECTOR_PARAMS`, whose binding reads a `DecodeRules` by
+these names); the numpy reference (`decode`), the native decoder (`native`), evaluation and the
+runtime all take a `DecodeRules`, and the commands build theirs from the options in `OPTIONS`
+(`cli/decode_options.py`). What the rules do to one vector, in numpy (`decode_vector_axis`: the
+reference the C++ `cpp/src/rules.hpp` must equal), is here too: a new rule is its field, its
+check, its option and its effect in this file, then its line in `cpp/include/gv/decode.hpp` and
+its effect in `cpp/src/rules.hpp` (docs/design.md, "Adding a rule, a head or a format").
 
 A model's own rules are its config's tau and sigma with Beyond Box on and the paper's quarter
 shift (`DecodeRules.of`); a caller changes only the fields it names.
@@ -11,10 +15,12 @@ shift (`DecodeRules.of`); a caller changes only the fields it names.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from ._checks import positive
+import numpy as np
+
+from ._checks import float_array, positive
 
 if TYPE_CHECKING:
     from .config import ModelConfig
@@ -50,8 +56,6 @@ class DecodeRules:
         object.__setattr__(self, "sigma", positive("sigma", self.sigma))
         check_subpixel(self.subpixel)
         object.__setattr__(self, "beyond_box", bool(self.beyond_box))
-        # the fields in order, as the native binding takes them after its arrays
-        object.__setattr__(self, "args", tuple(getattr(self, f.name) for f in fields(self)))
 
     @classmethod
     def of(cls, config: ModelConfig, **changes: object) -> DecodeRules:
@@ -90,3 +94,56 @@ OPTIONS: tuple[tuple[str, str, str | tuple[str, ...], str], ...] = (
     ("--tau", "tau", "positive", "Beyond Box tau (default: the model's)"),
     ("--sigma", "sigma", "positive", "Beyond Box sigma (default: the model's)"),
 )
+
+
+#: Beyond Box on, tau = sigma = 2, the quarter shift: the paper's rules.
+DEFAULT_RULES = DecodeRules()
+
+
+def parabola_offset(left: np.ndarray, peak: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Vertex of the parabola through (-1, left), (0, peak), (1, right), in float64, clipped to
+    [-0.5, 0.5]; 0 where the three values do not bend down (curvature >= 0, NaN) or the vertex
+    is not finite (docs/decoding.md, rule 2b)."""
+    left, peak, right = (np.asarray(a, dtype=np.float64) for a in (left, peak, right))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        curvature = left - 2.0 * peak + right
+        off = 0.5 * (left - right) / np.where(curvature < 0, curvature, -1.0)
+    return np.where((curvature < 0) & np.isfinite(off), np.clip(off, -0.5, 0.5), 0.0)
+
+
+def decode_vector_axis(
+    v: np.ndarray, rules: DecodeRules = DEFAULT_RULES
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decode vectors `(..., w)` along their last axis into `(locations, peaks)`, both `(...)`."""
+    v = float_array("vector", v, min_ndim=1, last_min=2)
+    # numpy float64 scalars: a denormal sigma gives inf/0 as in C++ doubles, not ZeroDivisionError
+    tau = np.float64(rules.tau)
+    sigma = np.float64(rules.sigma)
+    v = v.astype(np.float64, copy=False)
+    w = v.shape[-1]
+    # NaN never wins (docs/decoding.md): replace it by -inf for the argmax only.
+    finite_or_low = np.where(np.isnan(v), -np.inf, v)
+    idx = np.argmax(finite_or_low, axis=-1)
+    peak = np.take_along_axis(v, idx[..., None], axis=-1)[..., 0]
+    # Neighbours; at the ends the missing outer one is g1, the value one pixel from a centred peak.
+    with np.errstate(divide="ignore", over="ignore", under="ignore"):
+        g1 = np.exp(-1.0 / (2.0 * sigma * sigma))
+    left = np.take_along_axis(v, np.clip(idx - 1, 0, w - 1)[..., None], axis=-1)[..., 0]
+    right = np.take_along_axis(v, np.clip(idx + 1, 0, w - 1)[..., None], axis=-1)[..., 0]
+    left = np.where(idx == 0, g1, left)
+    right = np.where(idx == w - 1, g1, right)
+    with np.errstate(invalid="ignore"):  # inf - inf: NaN, no shift
+        shift = 0.25 * np.sign(np.nan_to_num(right - left, nan=0.0))
+    if rules.subpixel == "parabola":
+        interior = (idx > 0) & (idx < w - 1)
+        shift = np.where(interior, parabola_offset(left, peak, right), shift)
+    loc = idx + shift
+    if rules.beyond_box:
+        at_end = (idx == 0) | (idx == w - 1)
+        outside = at_end & ~(peak >= tau)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+            d = np.sqrt(2.0 * sigma * sigma * np.log(tau / peak))
+        d = np.where(peak > 0, np.minimum(d, 3.0 * sigma), 3.0 * sigma)
+        beyond = np.where(idx == 0, -d, (w - 1) + d)
+        loc = np.where(outside, beyond, loc)
+    return loc.astype(np.float32), peak.astype(np.float32)

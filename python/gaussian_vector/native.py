@@ -14,9 +14,10 @@ it decodes, and calls are safe from any number of threads. See docs/native.md.
 `rules`, in every decoder, is a `DecodeRules` (checked when it was made): Beyond Box with its
 tau and sigma, and `subpixel`, the rule for an interior peak: "quarter" (the paper's
 quarter-pixel shift toward the larger neighbour) or "parabola" (the vertex of the parabola
-through the peak and its two neighbours, on the real values; docs/decoding.md rule 2b). Its
-fields, in order (`rules.args`), are the binding's arguments after the arrays: the C++
-`gv::VectorParams`. Heatmaps read only `subpixel`.
+through the peak and its two neighbours, on the real values; docs/decoding.md rule 2b). The
+binding takes it as it is and reads its fields by the names of the C++ `gv::VectorParams`
+(`GV_VECTOR_PARAMS`, listed with their defaults in `_native.RULE_DEFAULTS`), so nothing here
+names a rule. Heatmaps read only `subpixel`.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def decode_vectors(x: np.ndarray, y: np.ndarray, rules: DecodeRules = DEFAULT_RU
     Returns coordinates `(..., K, 2)` (x, y; vector pixels, 0-based pixel centres) and scores
     `(..., K)` = min of the two peaks, both float32.
     """
-    return _native.decode_vectors(x, y, *rules.args)
+    return _native.decode_vectors(x, y, rules)
 
 
 def decode_vectors_int8(
@@ -92,13 +93,13 @@ def decode_vectors_int8(
     `scale` (> 0) and `zero_point` (in the dtype's range) give real = (q - zero_point) * scale;
     `tau` is in real units. Returns float32 coordinates `(..., K, 2)` and scores `(..., K)`.
     """
-    return _native.decode_vectors_int8(x, y, scale, zero_point, *rules.args)
+    return _native.decode_vectors_int8(x, y, scale, zero_point, rules)
 
 
 def decode_packed(vectors: np.ndarray, width: int, rules: DecodeRules = DEFAULT_RULES) -> Decoded:
     """Decode the exported layout: float32 `(..., K, W + H)`, the x-vector (length `width` = W)
     first, then the y-vector. Same results as splitting and calling `decode_vectors`."""
-    return _native.decode_packed(vectors, width, *rules.args)
+    return _native.decode_packed(vectors, width, rules)
 
 
 def decode_packed_int8(
@@ -106,21 +107,21 @@ def decode_packed_int8(
     rules: DecodeRules = DEFAULT_RULES,
 ) -> Decoded:
     """Decode the exported layout `(..., K, W + H)` as int8 or uint8 with scale and zero point."""
-    return _native.decode_packed_int8(vectors, width, scale, zero_point, *rules.args)
+    return _native.decode_packed_int8(vectors, width, scale, zero_point, rules)
 
 
 def decode_heatmaps(heatmaps: np.ndarray, rules: DecodeRules = DEFAULT_RULES) -> Decoded:
     """Decode float32 heatmaps `(..., K, H, W)` (the baseline): 2-D argmax plus, on each axis
     where the peak is interior, the rules' `subpixel` rule along its row (x) and column (y).
     Returns coordinates `(..., K, 2)` and peak scores `(..., K)`."""
-    return _native.decode_heatmaps(heatmaps, rules.subpixel)
+    return _native.decode_heatmaps(heatmaps, rules)
 
 
 def decode_heatmaps_int8(
     heatmaps: np.ndarray, scale: float, zero_point: int, rules: DecodeRules = DEFAULT_RULES
 ) -> Decoded:
     """Decode int8 or uint8 heatmaps `(..., K, H, W)` with scale and zero point."""
-    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, rules.subpixel)
+    return _native.decode_heatmaps_int8(heatmaps, scale, zero_point, rules)
 
 
 def isa() -> str:

@@ -10,26 +10,56 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "gv/isa.hpp"
 
 namespace gv {
 
-/// Sub-pixel rule for an interior peak i (0 < i < n - 1; end peaks keep their own rules).
+/// Sub-pixel rules for an interior peak i (0 < i < n - 1; end peaks keep their own rules), ONE
+/// list (the enum, the binding's names and the checks come from it):
 ///  quarter:  i + 0.25 * sign(v[i+1] - v[i-1]), the paper's shift toward the larger neighbour
 ///            (docs/decoding.md, rule 2).
 ///  parabola: i + the vertex of the parabola through (-1, v[i-1]), (0, v[i]), (1, v[i+1]), in
 ///            float64 and clamped to [-0.5, 0.5]; 0 where the three real values do not bend down
 ///            or the vertex is not finite (rule 2b). Same numbers as gaussian_vector.decode.
-enum class Subpixel { quarter, parabola };
+#define GV_SUBPIXEL_LIST(X) \
+  X(quarter)                \
+  X(parabola)
+
+enum class Subpixel {
+#define GV_SUBPIXEL_ENUMERATOR(name) name,
+  GV_SUBPIXEL_LIST(GV_SUBPIXEL_ENUMERATOR)
+#undef GV_SUBPIXEL_ENUMERATOR
+};
+
+/// The name of a sub-pixel rule ("quarter", "parabola"), or nullptr for a value not in the list
+/// (the enumerators are 0, 1, ... in its order, so a caller may walk them until nullptr).
+const char* subpixel_name(Subpixel subpixel) noexcept;
+/// Every sub-pixel rule's name, comma-separated ("quarter, parabola"): for messages.
+std::string subpixel_names();
+
+/// The fields of `VectorParams`, ONE list: X(type, name, default, check), in the order of the
+/// struct (aggregate initialisation follows it) and of the Python `DecodeRules`. The struct,
+/// `check_params` and the binding's reading of a `DecodeRules` (by these attribute names,
+/// cpp/python/arrays.cpp) are generated from it. `check` names what a valid value is:
+///  any:      every value of the type (bool);
+///  positive: finite and > 0 (a double);
+///  known:    a value of the list of its enum (Subpixel).
+/// Adding a rule: a line here, its effect in src/rules.hpp, and its field and numpy reference in
+/// gaussian_vector/decode_rules.py (docs/design.md, "Adding a rule, a head or a format").
+#define GV_VECTOR_PARAMS(X)                       \
+  X(bool, beyond_box, true, any)                  \
+  X(double, tau, 2.0, positive)                   \
+  X(double, sigma, 2.0, positive)                 \
+  X(Subpixel, subpixel, Subpixel::quarter, known)
 
 /// Beyond Box parameters (docs/decoding.md, rule 3; paper Table 6: tau = sigma = 2) and the
 /// sub-pixel rule for interior peaks.
 struct VectorParams {
-  bool beyond_box = true;
-  double tau = 2.0;
-  double sigma = 2.0;
-  Subpixel subpixel = Subpixel::quarter;
+#define GV_VECTOR_PARAMS_FIELD(type, name, init, check) type name = init;
+  GV_VECTOR_PARAMS(GV_VECTOR_PARAMS_FIELD)
+#undef GV_VECTOR_PARAMS_FIELD
 };
 
 /// Affine quantisation of an int8/uint8 tensor: real = (q - zero_point) * scale, in float32.
@@ -102,7 +132,8 @@ std::size_t argmax(const float* v, std::size_t n, Isa isa = Isa::automatic);
 std::size_t argmax(const std::int8_t* v, std::size_t n, Isa isa = Isa::automatic);
 std::size_t argmax(const std::uint8_t* v, std::size_t n, Isa isa = Isa::automatic);
 
-/// Throws std::invalid_argument naming the problem unless the parameters are valid.
+/// Throws std::invalid_argument naming the field and the rule unless every field of the
+/// parameters passes its check in GV_VECTOR_PARAMS.
 void check_params(const VectorParams& params);
 void check_subpixel(Subpixel subpixel);
 template <class T>
