@@ -1,6 +1,7 @@
-"""What is written once stays complete: every head the config names has its class and its
-network, whose output the head packs into the shape it exports; every model-file format has its
-reader and backend module and its gv-export converter; every decode option sets a rule."""
+"""What is written once stays complete: every head of the registry has its network and its export
+packing, and packs its network's output into the shape it exports; every model-file format has
+its reader and backend module and its gv-export converter; every decode option sets a rule; the
+native binding reads the rules' fields as DecodeRules declares them."""
 
 from __future__ import annotations
 
@@ -20,8 +21,16 @@ TINY = {"input_size": 64, "width_mult": 0.5, "decoder_channels": 8, "num_landmar
         "scheme": "300w68"}
 
 
-def test_every_head_name_has_its_class():
+def test_every_head_has_its_network_and_export_packing():
+    """The head registry is the one list: config's names are read from it, and each head has a
+    network and an export packing gv_export knows."""
     assert tuple(HEADS) == HEAD_NAMES
+    pytest.importorskip("torch")
+    from gaussian_vector.models.landmark_net import NETWORKS
+    from gv_export.wrap import PACKINGS
+
+    assert set(NETWORKS) == set(HEADS)
+    assert {h.export_packing for h in HEADS.values()} <= set(PACKINGS)
 
 
 @pytest.mark.parametrize("name", HEAD_NAMES)

@@ -5,8 +5,7 @@ runtime contract (`gaussian_vector.metadata`) names.
   already is) or NCHW for ONNX (what ONNX Runtime runs natively, and what
   `gaussian_vector.preprocess.normalise` returns). Normalisation stays outside the graph, so the
   metadata's mean/std mean the same thing for every format.
-- GV output: ONE tensor (N, K, W + H), x-vectors first, then y-vectors.
-- Heatmap output: (N, K, H, W), as the network computes it.
+- Output, as the head packs it (`PACKINGS`): GV ONE (N, K, W + H), x first; heatmap (N, K, H, W).
 
 The GV graph ends in the Band Pooling Module in its separable form (a mean, then one short 1-D
 filter), written for the Ethos-U NPU (vela cycle counts in docs/export.md):
@@ -46,6 +45,7 @@ own way (`gv_export.targets`; measurements in docs/export.md):
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -54,8 +54,8 @@ from torch import nn
 
 from gaussian_vector.bpm import band_matrix, combined_kernel, edge_scales
 from gaussian_vector.config import ModelConfig
-from gaussian_vector.heads import head_of
-from gaussian_vector.models import GVNet, HeatmapNet
+from gaussian_vector.heads import HEADS, head_of
+from gaussian_vector.models import HeatmapNet
 
 from .repair import open_constant_gates
 
@@ -213,7 +213,7 @@ class PackedBandPooling(nn.Module):
 
 
 class ExportWrapper(nn.Module):
-    """A GVNet or HeatmapNet with the exported input layout and output packing."""
+    """A landmark network with the exported input layout and its head's output packing."""
 
     def __init__(self, model: HeatmapNet, input_layout: str = "NHWC",
                  graph: Graph | None = None, config: ModelConfig | None = None) -> None:
@@ -224,17 +224,17 @@ class ExportWrapper(nn.Module):
         if input_layout not in LAYOUTS:
             raise ValueError(f"input layout must be one of {LAYOUTS}, got {input_layout!r}")
         graph = graph or Graph()
-        is_gv = isinstance(model, GVNet)
         self.model = open_constant_gates(rewrite(model, graph)).eval()  # repair.py
         self.input_layout = input_layout
         self.graph = graph
         cfg: ModelConfig = config or model.config
-        self.bpm = (
-            PackedBandPooling(self.model.head, cfg.bandwidths, cfg.band_weights, graph.bpm,
-                              cfg.bpm_edges, graph.filter, size=cfg.output_size,
-                              means=graph.means, layout=input_layout)
-            if is_gv else None
-        )
+        # The head says how its exported output is packed (`heads.Head.export_packing`, a key
+        # of `PACKINGS`); no head is named here. The packing module keeps the attribute name
+        # `bpm`, which its state_dict keys and the traced graph's node names carry. (The .onnx
+        # stack traces carry this file's line numbers too: code that forward traces keeps its
+        # lines, here and above, so that exported files stay byte-identical across edits.)
+        make = PACKINGS[HEADS[cfg.head].export_packing]
+        self.bpm = make(self.model, cfg, graph, input_layout) if make else None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         if self.input_layout == "NHWC":
@@ -243,6 +243,24 @@ class ExportWrapper(nn.Module):
         if self.bpm is None:
             return self.model.head(features)
         return self.bpm(features)  # the BPM applies the head itself (before or after the means)
+
+
+def band_pooling(model: HeatmapNet, config: ModelConfig, graph: Graph,
+                 layout: str) -> PackedBandPooling:
+    """The GV head's packing: the BPM around `model`'s 1x1 head, in the forms `graph` names, for
+    the exported input `layout`."""
+    return PackedBandPooling(model.head, config.bandwidths, config.band_weights, graph.bpm,
+                             config.bpm_edges, graph.filter, size=config.output_size,
+                             means=graph.means, layout=layout)
+
+
+#: a head's `export_packing` (`heads.Head`) -> what makes the module that packs the decoder
+#: features into the head's exported output, from (model, config, graph, input layout); None:
+#: the model's 1x1 head output as it is. A new head names one of these, or adds its own here.
+PACKINGS: dict[str, Callable[[HeatmapNet, ModelConfig, Graph, str], nn.Module] | None] = {
+    "band_pooling": band_pooling,
+    "head": None,
+}
 
 
 def reference_output(model: HeatmapNet, images_nchw: torch.Tensor) -> torch.Tensor:

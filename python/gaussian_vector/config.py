@@ -1,12 +1,13 @@
 """Everything needed to rebuild a model and its pre-processing, stored in checkpoints and in
-exported models' metadata (so a board needs nothing else). Plain data: no torch, no numpy."""
+exported models' metadata (so a board needs nothing else). Plain data, no torch; the head names
+(`HEADS`) are the head registry's (`heads.HEADS`, numpy), read when first needed because
+`heads` imports this module through `metadata`."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
 
-HEADS = ("gv", "heatmap")
 ARCHS = ("mobilenetv3_small", "mobilenetv3_large")
 # ImageNet statistics on RGB in [0, 1]; the crop is fed as (pixel/255 - mean) / std.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -18,6 +19,21 @@ TF_STD = (127 / 255,) * 3
 #: Padding of stride-2 convolutions: "torch" (symmetric k//2) or "tf" (TensorFlow's "SAME": the
 #: extra row and column at the bottom and right, as the ImageNet weights were trained with).
 PADDINGS = ("torch", "tf")
+
+
+def head_names() -> tuple[str, ...]:
+    """The heads a model may end in, in the order of the head registry (`heads.HEADS`): a new
+    head is its class there, not a name here."""
+    from .heads import HEADS
+
+    return tuple(HEADS)
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """`config.HEADS`: `head_names()`, asked for as the constant it used to be."""
+    if name == "HEADS":
+        return head_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -44,8 +60,9 @@ class ModelConfig:
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
-        if self.head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        heads = head_names()
+        if self.head not in heads:
+            raise ValueError(f"head must be one of {heads}, got {self.head!r}")
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if self.input_size % 32 or self.input_size < 64:

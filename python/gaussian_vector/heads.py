@@ -53,6 +53,10 @@ class Head:
     rules_read: ClassVar[tuple[str, ...]]
     #: what the exported graph computes after the 1x1 head (vela's tail figure names it)
     graph_tail: ClassVar[str]
+    #: how the exported graph packs the decoder features into `output_shape`, a key of
+    #: `gv_export.wrap.PACKINGS`: "band_pooling" (the BPM's means and 1-D filter around the 1x1
+    #: head, x then y: (N, K, W + H)) or "head" (the 1x1 head's output as it is)
+    export_packing: ClassVar[str]
     #: lowest face score (mean landmark confidence) taken as a face: measured with the shipped
     #: models on 970 faces (bench/face_scores.py, docs/runtime.md)
     min_face_score: ClassVar[float]
@@ -104,6 +108,7 @@ class GVHead(Head):
     label_keys = ("x", "y")
     rules_read = ("subpixel", "beyond_box", "tau", "sigma")
     graph_tail = "BPM + output layout"
+    export_packing = "band_pooling"
     min_face_score = 0.6  # GV faces score >= 1.14 (int8 failures 0.41-0.48); non-faces <= 0.42
 
     def __init__(self, config: ModelConfig) -> None:
@@ -137,6 +142,7 @@ class HeatmapHead(Head):
     label_keys = ("heatmap",)
     rules_read = ("subpixel",)
     graph_tail = "output layout (after the head)"
+    export_packing = "head"
     min_face_score = 0.4  # heatmap faces score >= 0.58; non-faces <= 0.37
 
     def __init__(self, config: ModelConfig) -> None:
@@ -161,7 +167,8 @@ class HeatmapHead(Head):
                        rules=rules)
 
 
-#: head name (`ModelConfig.head`) -> its class
+#: head name (`ModelConfig.head`) -> its class: the one list of heads (`config.HEADS`, the
+#: names `ModelConfig` accepts, is read from it)
 HEADS: dict[str, type[Head]] = {h.name: h for h in (GVHead, HeatmapHead)}
 
 
