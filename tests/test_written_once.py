@@ -13,7 +13,7 @@ import pytest
 
 from gaussian_vector.config import HEADS as HEAD_NAMES
 from gaussian_vector.config import ModelConfig
-from gaussian_vector.decode_rules import OPTIONS, DecodeRules
+from gaussian_vector.decode_rules import OPTIONS, SUBPIXEL_MODES, DecodeRules
 from gaussian_vector.heads import HEADS, head_of
 from gaussian_vector.modelfile.formats import FORMATS, format_of
 
@@ -74,3 +74,15 @@ def test_the_native_binding_reads_the_fields_decode_rules_declares():
     _native = pytest.importorskip("gaussian_vector._native")
     assert tuple(_native.RULE_DEFAULTS) == tuple(f.name for f in fields(DecodeRules))
     assert DecodeRules(**_native.RULE_DEFAULTS) == DecodeRules()
+
+
+@pytest.mark.parametrize("mode", SUBPIXEL_MODES)
+def test_each_subpixel_mode_decodes_natively_as_the_reference(mode):
+    native = pytest.importorskip("gaussian_vector.native")
+    from gaussian_vector import decode
+
+    v = np.random.default_rng(0).normal(size=(2, 3, 16)).astype(np.float32)
+    rules = DecodeRules(subpixel=mode)
+    for got, want in zip(native.decode_packed(v, 8, rules), decode.decode_packed(v, 8, rules),
+                         strict=True):
+        np.testing.assert_array_equal(got, want)
