@@ -126,14 +126,21 @@ def _mirror_errors(data_root, model: str, n: int):
     return errs[0], errs[1], np.ptp(gt, axis=1).max(axis=1) / SCHEME.interocular(gt)
 
 
-@pytest.mark.parametrize("model", ["default", "heatmap"])
-def test_shipped_models_err_in_mirror_image_on_a_mirrored_photo(data_root, model: str) -> None:
+@pytest.mark.parametrize("model,flip_shift", [("default", 0.004), ("heatmap", 0.0)])
+def test_shipped_models_err_in_mirror_image_on_a_mirrored_photo(data_root, model: str,
+                                                                flip_shift: float) -> None:
     """A convention error in crop, labels, network grid or decoder moves points the same way on
-    a photo and on its mirror; the x errors here change sign instead: the models are mirror-
-    consistent, and the 300-W labels sit right of their own mirror (0.4% of the face box)."""
+    a photo and on its mirror. The 300-W labels sit right of their own mirror (0.4% of the face
+    box), and what a model does with that depends on how it was trained: with exact flips
+    (the scratch heatmap) it learns the average, so its x errors on a photo and on its mirror
+    change sign; with `--flip-shift 0.004` (the ImageNet-started GV) it learns the annotators'
+    convention, so it is unbiased on the photos and the mirrors carry the whole asymmetry."""
     e_orig, e_mirror, box_over_iod = _mirror_errors(data_root, model, 30)
     grid = (e_orig + e_mirror).mean() / 2  # the same on both: pipeline conventions
     labels = (e_mirror - e_orig) / 2  # changes sign with the photo: the annotations
-    assert abs(grid) < 0.0015
-    assert e_orig.mean() < -0.003 < 0.003 < e_mirror.mean()
     assert 0.002 < (labels / box_over_iod).mean() < 0.007
+    if flip_shift:
+        assert abs(e_orig.mean()) < 0.0015 and e_mirror.mean() > 0.003
+    else:
+        assert abs(grid) < 0.0015
+        assert e_orig.mean() < -0.003 < 0.003 < e_mirror.mean()

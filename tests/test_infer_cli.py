@@ -16,6 +16,7 @@ from gaussian_vector.cli.infer import main
 from gaussian_vector.data.readers import read_pts
 from gaussian_vector.metrics import nme_per_image
 from gaussian_vector.runtime import shipped_model_path
+from gaussian_vector.runtime.pipeline import MIN_FACE_SCORE
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "python" / "gaussian_vector" / "samples"
@@ -151,7 +152,7 @@ def test_a_box_on_noise_is_not_a_face_unless_min_score_is_zero(tmp_path, capsys)
     assert main([str(noise), "--box", "40,40,216,216", "--min-score", "0", "--json",
                  str(out)]) == 0
     (rec,) = json.loads(out.read_text())["results"]
-    assert rec["faces"][0]["score"] < 0.6
+    assert rec["faces"][0]["score"] < MIN_FACE_SCORE["gv"]
 
 
 def test_model_that_is_not_ours(foreign_onnx, capsys):
