@@ -125,6 +125,19 @@ def test_onnx_file_passes_the_checker_with_opset_17_or_newer(exported):
     assert max(o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")) >= 17
 
 
+def test_onnx_file_holds_no_path_or_line_number_of_the_exporting_checkout(exported):
+    """torch.onnx stores a Python stack trace on every node: absolute paths and line numbers
+    that made the same model's bytes depend on where and from which edit it was exported."""
+    onnx = pytest.importorskip("onnx")
+    from pathlib import Path
+
+    proto = onnx.load(str(exported("gv", "onnx").path))
+    repo = str(Path(__file__).resolve().parents[1])
+    values = [p.key + p.value for n in proto.graph.node for p in n.metadata_props]
+    assert values, "the exporter's own node metadata (names, scopes) is expected to stay"
+    assert not [v for v in values if "stack_trace" in v or repo in v]
+
+
 @pytest.mark.parametrize("head", HEADS)
 def test_onnx_batch_axis_is_dynamic_and_a_batch_equals_single_runs(exported, checkpoints, head):
     import onnxruntime as ort

@@ -47,6 +47,7 @@ def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
     except Exception as e:
         raise ExportError(f"torch.onnx could not export the model: {type(e).__name__}: "
                           f"{str(e).splitlines()[0] if str(e) else ''}") from e
+    drop_stack_traces(proto)
     embed_onnx(proto, meta)
     proto.producer_name = "gv-export"
     try:
@@ -57,6 +58,22 @@ def to_onnx(wrapper: torch.nn.Module, sample: torch.Tensor, meta: ModelMetadata,
     buf = io.BytesIO()
     onnx.save_model(proto, buf)
     return buf.getvalue()
+
+
+#: node metadata torch.onnx writes that holds this checkout's absolute paths and line numbers
+STACK_TRACE_KEY = "pkg.torch.onnx.stack_trace"
+
+
+def drop_stack_traces(proto) -> None:
+    """Remove the Python stack traces torch.onnx stores on every node: they name this machine's
+    paths and the source's line numbers, so without this the same model exported from another
+    checkout, or after an edit that only moves lines, gives other bytes."""
+    for graph in [proto.graph, *(f for f in getattr(proto, "functions", []))]:
+        for node in graph.node:
+            keep = [p for p in node.metadata_props if p.key != STACK_TRACE_KEY]
+            if len(keep) != len(node.metadata_props):
+                del node.metadata_props[:]
+                node.metadata_props.extend(keep)
 
 
 def convert(wrapper: torch.nn.Module, config: ModelConfig, faces: Faces, int8: bool,

@@ -230,9 +230,7 @@ class ExportWrapper(nn.Module):
         cfg: ModelConfig = config or model.config
         # The head says how its exported output is packed (`heads.Head.export_packing`, a key
         # of `PACKINGS`); no head is named here. The packing module keeps the attribute name
-        # `bpm`, which its state_dict keys and the traced graph's node names carry. (The .onnx
-        # stack traces carry this file's line numbers too: code that forward traces keeps its
-        # lines, here and above, so that exported files stay byte-identical across edits.)
+        # `bpm`, which its state_dict keys and the traced graph's node names carry.
         make = PACKINGS[HEADS[cfg.head].export_packing]
         self.bpm = make(self.model, cfg, graph, input_layout) if make else None
 
