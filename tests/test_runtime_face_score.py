@@ -65,6 +65,20 @@ def test_min_score_zero_keeps_every_result(oracle_onnx, monkeypatch):
         FacePipeline.from_file(oracle_onnx, min_score=-1)
 
 
+def test_a_model_that_carries_its_own_floor_is_filtered_at_it():
+    """The shipped 192 px model scores higher than the 256 px one (faces and noise alike) and
+    carries its measured floor in its config: the pipeline takes it, the head's stays for
+    models that do not say."""
+    pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
+    fast = FacePipeline.from_file("fast-int8")
+    assert fast.landmarker.config.extra["min_face_score"] == fast.min_score == 1.15
+    assert FacePipeline.from_file("default-int8").min_score == MIN_FACE_SCORE["gv"]
+    assert FacePipeline.from_file("fast", min_score=0.3).min_score == 0.3
+    noise = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    with pytest.raises(NotAFaceError, match="< 1.15;"):
+        fast.detect(noise, [[40, 40, 216, 216]])
+
+
 def test_the_shipped_model_refuses_noise_and_reads_a_real_face():
     pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
     lm = FacePipeline.from_file("default")

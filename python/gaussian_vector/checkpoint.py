@@ -18,11 +18,13 @@ if TYPE_CHECKING:
 FORMAT = "gaussian-vector/1"
 MODELS_DIR = Path(__file__).parent / "weights"
 #: Aliases every command that takes a model understands.
-ALIASES = {"default": "gv_mnv3s_256.pt", "gv": "gv_mnv3s_256.pt", "heatmap": "hm_mnv3s_256.pt"}
+ALIASES = {"default": "gv_mnv3s_256.pt", "gv": "gv_mnv3s_256.pt", "heatmap": "hm_mnv3s_256.pt",
+           "fast": "gv_mnv3s_192.pt"}
 
 
 def resolve(model: str | Path) -> Path:
-    """A path or an alias ('default', 'heatmap') -> an existing file, else FileNotFoundError."""
+    """A path or an alias ('default', 'heatmap', 'fast') -> an existing file, else
+    FileNotFoundError."""
     name = str(model)
     if name in ALIASES:
         path = MODELS_DIR / ALIASES[name]

@@ -58,12 +58,19 @@ class Head:
     #: head, x then y: (N, K, W + H)) or "head" (the 1x1 head's output as it is)
     export_packing: ClassVar[str]
     #: lowest face score (mean landmark confidence) taken as a face: measured with the shipped
-    #: models on 970 faces (bench/face_scores.py, docs/runtime.md)
+    #: models on 970 faces (bench/face_scores.py, docs/runtime.md); a model measured on its own
+    #: carries its floor in its config (`face_score_floor`)
     min_face_score: ClassVar[float]
 
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
         self.size = config.output_size
+
+    @property
+    def face_score_floor(self) -> float:
+        """The model's own lowest face score (`config.extra["min_face_score"]`, written where
+        its scores were measured, as for the shipped 192 px model) or the head's default."""
+        return float(self.config.extra.get("min_face_score", self.min_face_score))
 
     def encode(self, points: np.ndarray) -> dict[str, np.ndarray]:
         """Label coordinates (K, 2) -> the training targets, by `label_keys`."""

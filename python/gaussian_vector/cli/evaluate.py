@@ -28,9 +28,9 @@ from .decode_options import add_decode_options, rule_changes
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gv-eval", description=__doc__)
     p.add_argument("--model", action="append", required=True,
-                   help="checkpoint, alias (default, heatmap), exported .tflite/.onnx model, or "
-                   "a shipped export (default-int8, default-onnx); repeat to compare several on "
-                   "one CED plot")
+                   help="checkpoint, alias (default, heatmap, fast), exported .tflite/.onnx model, "
+                   "or a shipped export (default-int8, default-onnx, fast-int8); repeat to "
+                   "compare several on one CED plot")
     p.add_argument("--data", type=Path, required=True, help="300-W-layout folder (recursive)")
     p.add_argument("--names", type=Path, help="file of names to keep (e.g. helen/val.txt)")
     p.add_argument("--json", type=Path, help="write the metrics here")

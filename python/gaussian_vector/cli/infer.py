@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"also run on the sample faces that ship with the package ({SAMPLES})")
     p.add_argument("--model", default=None,
                    help="exported .tflite/.onnx, or a shipped name: default (fp32 TFLite), "
-                   "default-int8, default-onnx (default: %(default)s -> default)")
+                   "default-int8, default-onnx, or the 192 px fast, fast-int8 (default: "
+                   "%(default)s -> default)")
     p.add_argument("--delegate", metavar="LIB",
                    help="external TFLite delegate library (path), e.g. /usr/lib/libvx_delegate.so")
     p.add_argument("--delegate-option", action="append", default=[], metavar="KEY=VALUE",
@@ -76,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-score", type=nonnegative_float, metavar="S",
                    help="lowest face score (mean landmark confidence) taken as a face: lower "
                    "ones are the detector's false alarms, or a --box with no readable face "
-                   "(default: the model head's, docs/runtime.md; 0 keeps every result)")
+                   "(default: the model's own floor, else its head's, docs/runtime.md; 0 keeps "
+                   "every result)")
     add_decode_options(p)
     p.add_argument("--json", metavar="OUT", help="write all results here as one JSON document "
                    "at the end (and on Ctrl-C, with what was done); - for stdout")

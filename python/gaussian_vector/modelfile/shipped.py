@@ -8,6 +8,11 @@ the weights folder, so the export commands are
     gv-export default --target tflite -o python/gaussian_vector/weights/
     gv-export default --target tflite --int8 -o python/gaussian_vector/weights/
     gv-export default --target onnx -o python/gaussian_vector/weights/
+
+`fast` and `fast-int8` are the same two TFLite exports of the 192 px GV checkpoint
+(`weights/gv_mnv3s_192.pt`, alias `fast`): 0.58x the 256 px model's int8 forward, 0.24 ION
+points less accurate on the validation split (MODEL_CARD.md). Its ONNX file is not shipped
+(`gv-export fast --target onnx` writes it).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ SHIPPED = {
     "default": "gv_mnv3s_256.tflite",
     "default-int8": "gv_mnv3s_256_int8.tflite",
     "default-onnx": "gv_mnv3s_256.onnx",
+    "fast": "gv_mnv3s_192.tflite",
+    "fast-int8": "gv_mnv3s_192_int8.tflite",
 }
 
 

@@ -34,11 +34,11 @@ class FacePipeline:
                  min_score: float | None = None) -> None:
         """`detector`: a callable image -> (boxes (M, 4), scores (M,)); by default the bundled
         BlazeFace, loaded on first use with the landmarker's threads and kernels. `min_score`:
-        the lowest face score taken as a face (default: the model head's `min_face_score`; 0
-        keeps every result)."""
+        the lowest face score taken as a face (default: the model's own floor, else its head's
+        `min_face_score`: `Head.face_score_floor`; 0 keeps every result)."""
         self.landmarker = landmarker
         self._detector = detector
-        self.min_score = (landmarker.head.min_face_score if min_score is None
+        self.min_score = (landmarker.head.face_score_floor if min_score is None
                           else float(min_score))
         if not (np.isfinite(self.min_score) and self.min_score >= 0):
             raise ValueError(f"min_score must be a finite number >= 0, got {min_score!r}")
