@@ -70,6 +70,13 @@ struct S8 {
   static uint8x8_t splat_max8(uint8x8_t m) {
     return vreinterpret_u8_s8(vdup_n_s8(vmaxv_s8(vreinterpret_s8_u8(m))));
   }
+  // 16-bit keys (value << 8) | low byte: as int16, value * 256 + low (Triples48)
+  static uint16x8_t max16(uint16x8_t a, uint16x8_t b) {
+    return vreinterpretq_u16_s16(vmaxq_s16(vreinterpretq_s16_u16(a), vreinterpretq_s16_u16(b)));
+  }
+  static uint16x8_t pairwise_max16(uint16x8_t a, uint16x8_t b) {
+    return vreinterpretq_u16_s16(vpmaxq_s16(vreinterpretq_s16_u16(a), vreinterpretq_s16_u16(b)));
+  }
 };
 struct U8 {
   using T = std::uint8_t;
@@ -82,6 +89,8 @@ struct U8 {
   static uint8x8x4_t load8(const T* p) { return vld4_u8(p); }
   static uint8x8_t max8(uint8x8_t a, uint8x8_t b) { return vmax_u8(a, b); }
   static uint8x8_t splat_max8(uint8x8_t m) { return vdup_n_u8(vmaxv_u8(m)); }
+  static uint16x8_t max16(uint16x8_t a, uint16x8_t b) { return vmaxq_u16(a, b); }
+  static uint16x8_t pairwise_max16(uint16x8_t a, uint16x8_t b) { return vpmaxq_u16(a, b); }
 };
 
 /// Byte lane k set for k < quads (k < 16).
@@ -135,6 +144,43 @@ struct ByteRows {
       if constexpr (kWindow == Window::past_end) quads = vbslq_u8(keep, quads, B::lowest());
       return ctz(nibble_mask(vceqq_u8(quads, B::splat_max(quads))));
     }
+  }
+};
+
+/// Rows of exactly 48 bytes (the 192 px model) as 16 triples: LD3 puts element 3n + k in lane n
+/// of register k, so two max instructions give the 16 triple maxima in order. Each becomes a
+/// 16-bit key (triple maximum << 8) | (255 - 3n); the largest key holds the row's maximum in its
+/// high byte and, of the triples holding it, the first one's 255 - 3n in its low byte (a larger
+/// low byte is an earlier triple). Keys of several rows reduce together (pairwise_max16), where a
+/// reduction per row (SMAXV) would cost as much and leave each key in its own register.
+template <class B>
+struct Triples48 {
+  using T = typename B::T;
+  static constexpr std::size_t kLen = 48;
+  static constexpr std::size_t kPastEnd = 0;  ///< the row's own loads stay inside it
+  uint8x16_t low;                              ///< lane n: 255 - 3n
+
+  Triples48() {
+    static const std::uint8_t kLow[16] = {255, 252, 249, 246, 243, 240, 237, 234,
+                                          231, 228, 225, 222, 219, 216, 213, 210};
+    low = vld1q_u8(kLow);
+  }
+  std::size_t len() const { return kLen; }
+
+  /// Lane j: the larger key of triples j and j + 8; the row's key is the largest lane.
+  uint16x8_t keys(const T* p) const {
+    const uint8x16x3_t v = vld3q_u8(reinterpret_cast<const std::uint8_t*>(p));
+    const uint8x16_t t = B::max(B::max(v.val[0], v.val[1]), v.val[2]);
+    return B::max16(vreinterpretq_u16_u8(vzip1q_u8(low, t)),
+                    vreinterpretq_u16_u8(vzip2q_u8(low, t)));
+  }
+  /// The keys of 8 rows (keys() each): lane r is row r's key.
+  static uint16x8_t reduce8(const uint16x8_t* k) {
+    const uint16x8_t a = B::pairwise_max16(B::pairwise_max16(k[0], k[1]),
+                                           B::pairwise_max16(k[2], k[3]));
+    const uint16x8_t b = B::pairwise_max16(B::pairwise_max16(k[4], k[5]),
+                                           B::pairwise_max16(k[6], k[7]));
+    return B::pairwise_max16(a, b);
   }
 };
 
