@@ -25,12 +25,10 @@ export PYTHONPATH=$PWD/python${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 COMMON=(--pretrained "$PRE" --flip-shift 0.004 --batch-size 16 --lr 2e-3 --warmup-epochs 1
         --shift 0.05 --threads 1 --workers 1 --no-progress --data "$DATA")
 RUNS=$(cat "${GV_RUNS_FILE:-/dev/stdin}" 2>/dev/null <<'EOF'
-gpu-gv256-pre-s0      --head gv --input-size 256 --epochs 100 --seed 0
-gpu-gv256-pre-s1      --head gv --input-size 256 --epochs 100 --seed 1
-gpu-hm256-pre-s0      --head heatmap --awing 10 --input-size 256 --epochs 100 --seed 0
-gpu-gv256-pre-yt-s0   --head gv --youtube --input-size 256 --epochs 25 --seed 0
-gpu-hm256-pre-yt-s0   --head heatmap --awing 10 --youtube --input-size 256 --epochs 25 --seed 0
-gpu-gv192-pre-s1      --head gv --input-size 192 --epochs 100 --seed 1
+gpu-gv256-pre-s2      --head gv --input-size 256 --epochs 60 --seed 2
+gpu-hm256-pre-s2      --head heatmap --awing 10 --input-size 256 --epochs 60 --seed 2
+gpu-gv256-pre-s3      --head gv --input-size 256 --epochs 60 --seed 3
+gpu-hm256-pre-s3      --head heatmap --awing 10 --input-size 256 --epochs 60 --seed 3
 EOF
 )
 "$PY" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
