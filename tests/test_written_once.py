@@ -5,13 +5,13 @@ native binding reads the rules' fields as DecodeRules declares them."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import fields
 from importlib import import_module
 
 import numpy as np
 import pytest
 
-from gaussian_vector.config import HEADS as HEAD_NAMES
 from gaussian_vector.config import ModelConfig
 from gaussian_vector.decode_rules import OPTIONS, SUBPIXEL_MODES, DecodeRules
 from gaussian_vector.heads import HEADS, head_of
@@ -22,9 +22,12 @@ TINY = {"input_size": 64, "width_mult": 0.5, "decoder_channels": 8, "num_landmar
 
 
 def test_every_head_has_its_network_and_export_packing():
-    """The head registry is the one list: config's names are read from it, and each head has a
-    network and an export packing gv_export knows."""
-    assert tuple(HEADS) == HEAD_NAMES
+    """The head registry is the one list: ModelConfig accepts its names and no other, and each
+    head has a network and an export packing gv_export knows."""
+    for name in HEADS:
+        assert ModelConfig(head=name, **TINY).head == name
+    with pytest.raises(ValueError, match=re.escape(str(tuple(HEADS)))):
+        ModelConfig(head="not-a-head", **TINY)
     pytest.importorskip("torch")
     from gaussian_vector.models.landmark_net import NETWORKS
     from gv_export.wrap import PACKINGS
@@ -33,7 +36,7 @@ def test_every_head_has_its_network_and_export_packing():
     assert {h.export_packing for h in HEADS.values()} <= set(PACKINGS)
 
 
-@pytest.mark.parametrize("name", HEAD_NAMES)
+@pytest.mark.parametrize("name", list(HEADS))
 def test_each_head_packs_its_networks_output_into_its_exported_shape(name):
     torch = pytest.importorskip("torch")
     from gaussian_vector.models import build_model

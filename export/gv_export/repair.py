@@ -29,7 +29,7 @@ OPEN_BIAS = 6.0
 
 def constant_gates(model: nn.Module) -> int:
     """How many squeeze-excite channels of `model` have all-zero `fc2` weights."""
-    return sum(int(_dead(se).sum()) for _, se, _ in _gated_blocks(model))
+    return sum(int(_dead(se).sum()) for se, _ in _gated_blocks(model))
 
 
 def open_constant_gates(model: nn.Module) -> nn.Module:
@@ -39,7 +39,7 @@ def open_constant_gates(model: nn.Module) -> nn.Module:
         return model
     model = copy.deepcopy(model)
     with torch.no_grad():
-        for _, se, proj in _gated_blocks(model):
+        for se, proj in _gated_blocks(model):
             dead = _dead(se)
             if not dead.any():
                 continue
@@ -57,7 +57,7 @@ def _dead(se: SqueezeExcite) -> torch.Tensor:
 
 
 def _gated_blocks(model: nn.Module):
-    """(block, its SqueezeExcite, the 1 x 1 projection convolution right after it)."""
+    """(each SqueezeExcite, the 1 x 1 projection convolution right after it)."""
     for block in model.modules():
         if not isinstance(block, InvertedResidual):
             continue
@@ -69,4 +69,4 @@ def _gated_blocks(model: nn.Module):
                         and proj.groups == 1):
                     raise ValueError("a squeeze-excite block is not followed by a 1 x 1 "
                                      "projection; cannot fold its constant gates")
-                yield block, layer, proj
+                yield layer, proj

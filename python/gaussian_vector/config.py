@@ -1,7 +1,7 @@
 """Everything needed to rebuild a model and its pre-processing, stored in checkpoints and in
 exported models' metadata (so a board needs nothing else). Plain data, no torch; the head names
-(`HEADS`) are the head registry's (`heads.HEADS`, numpy), read when first needed because
-`heads` imports this module through `metadata`."""
+are the head registry's (`heads.HEADS`), read when first needed because `heads` imports this
+module through `metadata`."""
 
 from __future__ import annotations
 
@@ -27,13 +27,6 @@ def head_names() -> tuple[str, ...]:
     from .heads import HEADS
 
     return tuple(HEADS)
-
-
-def __getattr__(name: str) -> tuple[str, ...]:
-    """`config.HEADS`: `head_names()`, asked for as the constant it used to be."""
-    if name == "HEADS":
-        return head_names()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,8 @@ class HeatmapHead(Head):
     rules_read = ("subpixel",)
     graph_tail = "output layout (after the head)"
     export_packing = "head"
-    min_face_score = 0.4  # heatmap faces score >= 0.58; non-faces <= 0.37
+    #: shipped heatmap (ImageNet start): faces >= 0.54, synthetic <= 0.39, patches 19 of 108 over
+    min_face_score = 0.4
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
@@ -175,8 +176,8 @@ class HeatmapHead(Head):
                        rules=rules)
 
 
-#: head name (`ModelConfig.head`) -> its class: the one list of heads (`config.HEADS`, the
-#: names `ModelConfig` accepts, is read from it)
+#: head name (`ModelConfig.head`) -> its class: the one list of heads (`config.head_names()`,
+#: the names `ModelConfig` accepts, is read from it)
 HEADS: dict[str, type[Head]] = {h.name: h for h in (GVHead, HeatmapHead)}
 
 

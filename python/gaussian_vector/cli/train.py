@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import HEADS, PADDINGS
+from ..config import PADDINGS, head_names
 from ..console.data import default_data_root
 from ..console.extras import need, one_line_errors
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # torch-free at import: every --help works without torch
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gv-train", description=__doc__)
-    p.add_argument("--head", choices=HEADS, default="gv")
+    p.add_argument("--head", choices=head_names(), default="gv")
     p.add_argument("--data", type=Path, default=None, help="data root (default: $GV_DATA or "
                    "../shared/data)")
     p.add_argument("--out", type=Path, help="run folder (checkpoints, log.jsonl); required "
