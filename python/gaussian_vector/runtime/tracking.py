@@ -161,22 +161,24 @@ class FaceTracker:
                 pass  # the face left the frame
         faces = self._run(image, boxes)
         kept: list = []
+        kept_boxes: list[np.ndarray] = []
         for track, face in zip(live, faces, strict=True):  # oldest first
             box = affine.box_from_landmarks(face.landmarks)
-            if any(iou(box, affine.box_from_landmarks(f.landmarks)) >= SAME_FACE_IOU
-                   for _, f, _ in kept):
+            if any(iou(box, b) >= SAME_FACE_IOU for b in kept_boxes):
                 continue  # two tracks on one face: the older one keeps it
-            if self._still_there(image, track, face):
+            if self._still_there(image, track, face, box):
                 kept.append((track, face, True))
+                kept_boxes.append(box)
         return kept, len(self._tracks) - len(kept)
 
-    def _still_there(self, image: np.ndarray, track: _Track, face: Face) -> bool:
-        """Whether `face` (found in `track`'s crop) is still `track`'s face; updates the track."""
+    def _still_there(self, image: np.ndarray, track: _Track, face: Face, box: np.ndarray) -> bool:
+        """Whether `face` (found in `track`'s crop; `box` its landmarks' box) is still `track`'s
+        face; updates the track."""
         h, w = image.shape[:2]
         pts = face.landmarks.astype(np.float64)
         if face.score < self.pipeline.min_score or not np.all(np.isfinite(pts)):
             return False
-        if inside_share(affine.box_from_landmarks(pts), h, w) < MIN_INSIDE:
+        if inside_share(box, h, w) < MIN_INSIDE:
             return False
         thumb = thumbnail(image, pts)
         if likeness(thumb, track.thumb) < MIN_LIKENESS:
