@@ -298,3 +298,20 @@ def test_box_file_sets_the_crop(setup, capsys) -> None:
     assert "1 of 5 faces have no box" in capsys.readouterr().err
     assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder),
                  "--boxes-file", str(tmp / "missing.txt")]) == 2
+
+
+@pytest.mark.parametrize("head", ["gv", "heatmap"])
+def test_the_flip_test_of_a_checkpoint_equals_its_exported_files(setup, small_checkpoints,
+                                                                 small_exports, head) -> None:
+    """gv-eval --flip-test mirrors normalised tensors for a checkpoint and uint8 crops in the
+    runtime: the same merged landmarks either way, and not the plain reading."""
+    from gaussian_vector.data import read_300w
+    from gaussian_vector.evaluate import predict
+
+    _, folder = setup
+    samples, _ = read_300w(folder)
+    plain, _ = predict(small_checkpoints[head], samples)
+    merged, _ = predict(small_checkpoints[head], samples, flip_test=True)
+    exported, _ = predict(small_exports(head, "onnx").path, samples, flip_test=True)
+    assert np.abs(merged - plain).max() > 1.0
+    np.testing.assert_allclose(exported, merged, atol=0.05)

@@ -47,19 +47,21 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 CHECKPOINT = REPO / "python" / "gaussian_vector" / "weights" / "gv_mnv3s_256.pt"
 
 
-def _sample_nmes(model: str, tmp_path: Path) -> dict[str, float]:
-    """ION NME of `gv-infer --model MODEL` on the two bundled samples, per image."""
+def _sample_nmes(model: str, tmp_path: Path, *options: str) -> dict[str, float]:
+    """ION NME of `gv-infer --model MODEL [OPTIONS]` on the two bundled samples, per image."""
     path = shipped_model_path(model)
     # once the checkpoint ships, its exports must ship too: a missing one fails, never skips
     assert path.is_file(), (
         f"{path.name} missing: gv-export default --target "
         f"{'onnx' if model.endswith('onnx') else 'tflite'}"
         f"{' --int8' if 'int8' in model else ''} -o python/gaussian_vector/weights/")
-    out = tmp_path / f"{model}.json"
+    out = tmp_path / f"{model}{''.join(options)}.json"
     r = run_cli(str(SAMPLES / "einstein.jpg"), str(SAMPLES / "takeo.ppm"),
-                "--model", model, "--json", str(out), "--no-progress")
+                "--model", model, "--json", str(out), "--no-progress", *options)
     assert r.returncode == 0, r.stderr
-    results = json.loads(out.read_text())["results"]
+    doc = json.loads(out.read_text())
+    assert doc["model"]["flip_test"] == ("--flip-test" in options)
+    results = doc["results"]
     assert len(results) == 2
     nmes = {}
     for rec in results:
@@ -77,6 +79,16 @@ def test_shipped_model_on_the_sample(model, tmp_path):
     nmes = _sample_nmes(model, tmp_path)
     assert max(nmes.values()) < NME_BOUND_IMAGE, f"{model}: ION NME {nmes}"
     assert np.mean(list(nmes.values())) < NME_BOUND_MEAN, f"{model}: ION NME {nmes}"
+
+
+def test_flip_test_reads_the_samples_within_the_bounds_and_says_so(tmp_path):
+    """--flip-test merges each face's reading with its mirror's: another answer than the plain
+    reading, held to the same bounds (its accuracy: gv-eval --flip-test, docs/runtime.md)."""
+    plain = _sample_nmes("default", tmp_path)
+    flipped = _sample_nmes("default", tmp_path, "--flip-test")
+    assert flipped != plain
+    assert max(flipped.values()) < NME_BOUND_IMAGE, f"ION NME {flipped}"
+    assert np.mean(list(flipped.values())) < NME_BOUND_MEAN, f"ION NME {flipped}"
 
 
 def test_shipped_int8_model_tracks_fp32_on_the_sample(tmp_path):

@@ -16,6 +16,7 @@ from . import metrics
 from .config import ModelConfig
 from .data.readers import Sample
 from .decode_rules import Rules, rules_for
+from .flip_test import merge
 from .heads import head_of
 from .preprocess import to_image_coords
 
@@ -36,12 +37,14 @@ class Outputs:
     config: ModelConfig
     affines: np.ndarray  # (N, 2, 3) image -> crop
     output: np.ndarray  # the head's exported layout, float32
+    mirrored: np.ndarray | None = None  # the same for the mirrored crops (flip test), or None
 
 
 def infer_torch(model, config: ModelConfig, samples: list[Sample], *, shrink: float = 0.0,
                 batch_size: int = 16, device: str | None = None, progress: bool = False,
-                dataset=None) -> Outputs:
-    """Forward every face (box from its landmarks or its given box, optionally shrunk)."""
+                dataset=None, flip_test: bool = False) -> Outputs:
+    """Forward every face (box from its landmarks or its given box, optionally shrunk);
+    `flip_test`: its mirrored crop too (`Outputs.mirrored`)."""
     import torch
     from torch.utils.data import DataLoader
 
@@ -55,25 +58,36 @@ def infer_torch(model, config: ModelConfig, samples: list[Sample], *, shrink: fl
 
         loader = tqdm(loader, desc="eval", unit="batch", leave=False)
     head = head_of(config)
-    outs, affs = [], []
+    outs, mirrored, affs = [], [], []
     was_training = model.training
     model.eval()
+
+    def forward(img: torch.Tensor) -> np.ndarray:
+        out = model(img.contiguous(memory_format=torch.channels_last))
+        parts = out if isinstance(out, tuple) else (out,)
+        return head.pack([t.float().cpu().numpy() for t in parts])
+
     with torch.inference_mode():
         for batch in loader:
-            img = batch["image"].to(dev).contiguous(memory_format=torch.channels_last)
-            out = model(img)
-            parts = out if isinstance(out, tuple) else (out,)
-            outs.append(head.pack([t.float().cpu().numpy() for t in parts]))
+            img = batch["image"].to(dev)
+            outs.append(forward(img))
+            if flip_test:
+                mirrored.append(forward(img.flip(-1)))
             affs.append(batch["affine"].numpy())
     model.train(was_training)
-    return Outputs(config, np.concatenate(affs), np.concatenate(outs))
+    return Outputs(config, np.concatenate(affs), np.concatenate(outs),
+                   np.concatenate(mirrored) if flip_test else None)
 
 
 def decode_outputs(o: Outputs, rules: Rules = None) -> np.ndarray:
     """Outputs -> landmarks in image coordinates (N, K, 2), by the numpy reference decoder
-    (`rules`: the model's own by default, or changes to them)."""
+    (`rules`: the model's own by default, or changes to them); with mirrored outputs, the two
+    readings merged (`flip_test.merge`)."""
     cfg = o.config
-    hm_xy, _ = head_of(cfg).decode(o.output, rules_for(cfg, rules))
+    head, r = head_of(cfg), rules_for(cfg, rules)
+    hm_xy, conf = head.decode(o.output, r)
+    if o.mirrored is not None:
+        hm_xy, _ = merge(hm_xy, conf, *head.decode(o.mirrored, r), cfg)
     return np.stack([to_image_coords(hm_xy[i], o.affines[i], cfg) for i in range(len(hm_xy))])
 
 
@@ -136,7 +150,7 @@ def match_detections(samples: list[Sample], min_iou: float = MIN_IOU,
 
 def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.0,
             rules: Rules = None, progress: bool = False, boxes: str = "landmarks",
-            refine: bool = False,
+            refine: bool = False, flip_test: bool = False,
             matches: Matches | None = None) -> tuple[np.ndarray, ModelConfig]:
     """Landmarks (N, K, 2) for every sample from a checkpoint alias/path or an exported model
     (.onnx/.tflite, through `gaussian_vector.runtime`), plus the model's config.
@@ -146,7 +160,8 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
     `match_detections` unless `matches` are given; a face it misses gets NaN rows).
     `refine`: exported models, the runtime's second pass on its own landmarks' box.
     `rules`: the decoder's `DecodeRules`, or changes to the model's own (e.g. {"subpixel":
-    "parabola"}); None: the model's.
+    "parabola"}); None: the model's. `flip_test`: each face read from its crop and its mirror,
+    the two merged (`flip_test.merge`).
     """
     if boxes not in ("landmarks", "detector"):
         raise ValueError(f"boxes must be 'landmarks' or 'detector', got {boxes!r}")
@@ -165,21 +180,25 @@ def predict(model_path: str | Path, samples: list[Sample], *, shrink: float = 0.
             raise ValueError(f"the detector found none of the {len(samples)} faces")
         at = [replace(s, box=tuple(map(float, b)))
               for s, b in zip(samples, matches.boxes, strict=True) if b is not None]
-        pred, config = predict(model_path, at, rules=rules, progress=progress, refine=refine)
+        pred, config = predict(model_path, at, rules=rules, progress=progress, refine=refine,
+                               flip_test=flip_test)
         out = np.full((len(samples), config.num_landmarks, 2), np.nan)
         out[found] = pred
         return out, config
     if is_exported(model_path):
-        return _predict_exported(model_path, samples, shrink, rules, refine=refine)
+        return _predict_exported(model_path, samples, shrink, rules, refine=refine,
+                                 flip_test=flip_test)
     from .checkpoint import load
 
     model, config, _ = load(model_path)
-    o = infer_torch(model, config, samples, shrink=shrink, progress=progress)
+    o = infer_torch(model, config, samples, shrink=shrink, progress=progress,
+                    flip_test=flip_test)
     return decode_outputs(o, rules), config
 
 
 def _predict_exported(path: str | Path, samples: list[Sample], shrink: float, rules: Rules, *,
-                      refine: bool = False) -> tuple[np.ndarray, ModelConfig]:
+                      refine: bool = False,
+                      flip_test: bool = False) -> tuple[np.ndarray, ModelConfig]:
     """Exported models go through the on-device runtime, exactly as a board runs them."""
     from .data.boxes import face_box
     from .image import load_image
@@ -187,8 +206,8 @@ def _predict_exported(path: str | Path, samples: list[Sample], shrink: float, ru
     from .runtime.simulators import simulated_pipeline
 
     # min_score=0: an evaluation scores every face, including the ones a board would refuse
-    run = (simulated_pipeline(path, rules) or  # NPU models: the vendor's simulator
-           FacePipeline.from_file(path, rules=rules, min_score=0.0))
+    run = (simulated_pipeline(path, rules, flip_test=flip_test)  # NPU models: their simulator
+           or FacePipeline.from_file(path, rules=rules, min_score=0.0, flip_test=flip_test))
     out = [run.detect(load_image(s.image), face_box(s, shrink)[None], refine=refine)[0].landmarks
            for s in samples]
     return np.stack(out).astype(np.float64), run.landmarker.config

@@ -1,5 +1,6 @@
 """The decode options, added one way to gv-eval and gv-infer: one option per rule of
-`decode_rules.OPTIONS`, read back as the changes to make to each model's own rules."""
+`decode_rules.OPTIONS`, read back as the changes to make to each model's own rules, and
+`--flip-test` (each face also read from its mirror image: `gaussian_vector.flip_test`)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ def add_decode_options(parser: argparse.ArgumentParser) -> None:
         else:
             parser.add_argument(flag, dest=field, choices=kind, default=_DEFAULTS[field],
                                 help=help)
+    parser.add_argument("--flip-test", action="store_true",
+                        help="also read each face from its mirror image and average the two "
+                        "readings: more accurate (-0.09 points ION on the 300-W validation "
+                        "split with the default model), twice the model's forward passes")
 
 
 def rule_changes(args: argparse.Namespace) -> dict[str, object]:

@@ -85,7 +85,7 @@ def sweep(args, samples, scheme: str) -> int:
     if "beyond_box" not in head_of(config).rules_read:
         print("gv-eval: --sweep-bbs needs a GV model", file=sys.stderr)
         return 2
-    o = infer_torch(model, config, samples, shrink=args.shrink)
+    o = infer_torch(model, config, samples, shrink=args.shrink, flip_test=args.flip_test)
     rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme,
                             {"subpixel": args.subpixel})
     best = min(rows[1:], key=lambda r: r["nme_ion"])
@@ -197,7 +197,7 @@ def detector_report(model: str, res: dict, samples: list, matches, args, scheme:
 
     scored = [s for s, f in zip(samples, matches.found, strict=True) if f]
     ref, _ = predict(model, scored, rules=rule_changes(args), progress=sys.stderr.isatty(),
-                     refine=args.refine)
+                     refine=args.refine, flip_test=args.flip_test)
     boxed = evaluate(ref, scored, scheme, args.threshold)
     diff = paired_difference(res["per_image_ion"], boxed["per_image_ion"])
     print(f"  box from landmarks, same {len(scored)} faces: "
@@ -239,7 +239,7 @@ def score(model: str, args: argparse.Namespace, samples: list, summary, scheme: 
 
     pred, config = predict(model, samples, shrink=args.shrink, rules=rule_changes(args),
                            progress=sys.stderr.isatty(), boxes=args.boxes,
-                           refine=args.refine, matches=matches)
+                           refine=args.refine, flip_test=args.flip_test, matches=matches)
     rules = rules_for(config, rule_changes(args))
     found = np.ones(len(samples), bool) if matches is None else matches.found
     scored = [s for s, f in zip(samples, found, strict=True) if f]
@@ -248,6 +248,7 @@ def score(model: str, args: argparse.Namespace, samples: list, summary, scheme: 
     res.update(model=str(model), data=str(args.data), shrink=args.shrink,
                boxes=boxes_label,
                refine=args.refine,
+               flip_test=args.flip_test,
                missed=[s.name for s, f in zip(samples, found, strict=True) if not f],
                beyond_box=rules.beyond_box, subpixel=rules.subpixel,
                skipped=len(summary.skipped),
@@ -259,7 +260,7 @@ def score(model: str, args: argparse.Namespace, samples: list, summary, scheme: 
           f"{format_summary(res, args.threshold)}  (shrink "
           f"{args.shrink:g}, BBS "
           f"{'on' if rules.beyond_box else 'off'}, {rules.subpixel}, boxes {boxes_label}"
-          f"{', refined' if args.refine else ''})")
+          f"{', refined' if args.refine else ''}{', flip test' if args.flip_test else ''})")
     return res
 
 

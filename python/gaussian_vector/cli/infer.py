@@ -389,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         lm = FacePipeline.from_file(args.model, delegate=delegate, threads=args.threads,
                                     cpu_fallback=args.cpu_fallback, providers=args.provider,
                                     kernels=args.kernels, rules=rule_changes(args),
-                                    min_score=args.min_score)
+                                    min_score=args.min_score, flip_test=args.flip_test)
     except (RuntimeFailure, ValueError, argparse.ArgumentTypeError) as e:
         print(f"gv-infer: error: {e}", file=sys.stderr)
         return 2

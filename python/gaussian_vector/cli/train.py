@@ -168,10 +168,13 @@ def recipe(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
     """(ModelConfig, TrainConfig) from the options; ValueError naming a field that is wrong."""
     from ..config import ModelConfig
     from ..data.augment import NO_AUGMENT, AugmentConfig
+    from ..flip_test import FLIP_SHIFT_KEY
     from ..train import TrainConfig
 
+    # the flip shift the labels are learned with: the flip test undoes it (flip_test.py)
+    extra = {FLIP_SHIFT_KEY: args.flip_shift} if args.flip_shift and not args.no_augment else {}
     mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
-                     input_size=args.input_size, bpm_edges=args.bpm_edges,
+                     input_size=args.input_size, bpm_edges=args.bpm_edges, extra=extra,
                      **pretrained_inputs(args))
     tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                      min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..decode_rules import Rules, rules_for
+from ..flip_test import merge, mirror_crops
 from ..heads import HEADS, head_of
 from ..image import as_rgb, load_image
 from ..metadata import ModelMetadata
@@ -127,8 +128,10 @@ class Landmarker:
         use_native: bool | None = None,
         rules: Rules = None,
         kernels: str = "default",
+        flip_test: bool = False,
     ) -> None:
         self.backend, self.metadata, self.path = backend, metadata, path
+        self.flip_test = bool(flip_test)
         self.config = metadata.config
         self.head = head_of(self.config)
         self.threads, self.kernels = threads, kernels  # what a detector beside it runs with
@@ -151,6 +154,7 @@ class Landmarker:
         use_native: bool | None = None,
         rules: Rules = None,
         kernels: str = "default",
+        flip_test: bool = False,
     ) -> Landmarker:
         """Load an exported model (.tflite or .onnx; None or a shipped name like 'default').
 
@@ -160,7 +164,9 @@ class Landmarker:
         providers. `use_native=False` forces the numpy decoder. `rules`: the decoder's
         `DecodeRules`, or changes to the model's own (e.g. {"beyond_box": False, "subpixel":
         "parabola"}); None: the model's. `kernels` ('default', 'builtin', 'reference') picks
-        the TFLite kernel set (reference: for emulators; see docs/runtime.md).
+        the TFLite kernel set (reference: for emulators; see docs/runtime.md). `flip_test`
+        also reads each face's mirror image and averages the two (`gaussian_vector.flip_test`:
+        more accurate, twice the forward passes).
         """
         check_threads(threads)
         p = resolve_model(path)
@@ -177,7 +183,7 @@ class Landmarker:
             providers=providers, kernels=kernels,
         )
         return cls(backend, metadata, p, threads=threads, use_native=use_native, rules=rules,
-                   kernels=kernels)
+                   kernels=kernels, flip_test=flip_test)
 
     # ------------------------------------------------------------------ contract checks
     def _check_contract(self) -> None:
@@ -266,19 +272,26 @@ class Landmarker:
         self, image: np.ndarray, boxes: list[np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
         """Crop, run, decode: output-grid coordinates (M, K, 2), peaks (M, K), crop affines;
-        the pass's times in `timing`."""
+        the pass's times in `timing`. With `flip_test` the mirrored crops run in the same batch
+        and each face's two readings are merged."""
         t0 = time.perf_counter()
         crops, transforms = [], []
         for b in boxes:
             crop, m = crop_face(image, b, self.config)
             crops.append(crop)
             transforms.append(m)
-        batch = self._encode(np.stack(crops))
+        stacked = np.stack(crops)
+        if self.flip_test:
+            stacked = np.concatenate([stacked, mirror_crops(stacked)])
+        batch = self._encode(stacked)
         t1 = time.perf_counter()
         out = self._run(batch)
         t2 = time.perf_counter()
         xy, conf = decode_output(self.head, out, self.rules, *self._quant("output"),
                                  use_native=self._use_native)
+        if self.flip_test:
+            n = len(boxes)
+            xy, conf = merge(xy[:n], conf[:n], xy[n:], conf[n:], self.config)
         t3 = time.perf_counter()
         self.timing = Timing(preprocess=(t1 - t0) * 1e3, invoke=(t2 - t1) * 1e3,
                              decode=(t3 - t2) * 1e3, faces=len(boxes))
@@ -318,6 +331,7 @@ class Landmarker:
             "head": self.config.head,
             "num_landmarks": self.config.num_landmarks,
             "decoder": self._describe_decoder(),
+            "flip_test": self.flip_test,
         }
 
     def _describe_decoder(self) -> dict:

@@ -266,7 +266,8 @@ def open_simulated(path: str | Path) -> tuple[SimulatorBackend, ModelMetadata]:
     return SimulatorBackend(toolchain, p), read_metadata(p)
 
 
-def simulated_pipeline(path: str | Path, rules: object = None, min_score: float = 0.0):
+def simulated_pipeline(path: str | Path, rules: object = None, min_score: float = 0.0, *,
+                       flip_test: bool = False):
     """A `FacePipeline` running `path` in its simulator (gv-eval's hook), or None when the
     file is an ordinary model for the runtime's interpreters."""
     if simulated_model(path) is None:
@@ -275,4 +276,5 @@ def simulated_pipeline(path: str | Path, rules: object = None, min_score: float 
     from .pipeline import FacePipeline
 
     backend, meta = open_simulated(path)
-    return FacePipeline(Landmarker(backend, meta, Path(path), rules=rules), min_score=min_score)
+    return FacePipeline(Landmarker(backend, meta, Path(path), rules=rules, flip_test=flip_test),
+                        min_score=min_score)
