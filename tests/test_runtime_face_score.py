@@ -61,6 +61,10 @@ def test_min_score_zero_keeps_every_result(oracle_onnx, monkeypatch):
     faces = lm.detect(IMAGE, BOXES)
     assert [round(f.score, 3) for f in faces][1] == 0.2
     assert faces[1].to_dict()["score"] == pytest.approx(0.2)
+    # peaks below 0 (an untrained model's, a blank crop's) are kept too: 0 means every result
+    monkeypatch.undo()
+    _second_box_scores(lm, monkeypatch, -0.3)
+    assert [round(f.score, 3) for f in lm.detect(IMAGE, BOXES)] == [round(faces[0].score, 3), -0.3]
     with pytest.raises(ValueError, match="min_score"):
         FacePipeline.from_file(oracle_onnx, min_score=-1)
 

@@ -109,6 +109,8 @@ class FacePipeline:
     def _faces_only(self, faces: list[Face], from_detector: bool) -> list[Face]:
         """Faces scoring below `min_score` are no faces: the detector's are dropped (its false
         alarms), a given box is a NotAFaceError naming it (its landmarks would be wrong)."""
+        if self.min_score == 0:  # 0 keeps every result, whatever its score (even below 0)
+            return faces
         low = [i for i, f in enumerate(faces) if f.score < self.min_score]
         if not low:
             return faces
