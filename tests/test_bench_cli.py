@@ -209,6 +209,24 @@ def test_batch_subcommand_times_each_face_count_in_one_call(exported, tmp_path, 
     assert "per face at 4 faces <= 0.7x" in text and "x 1 face" in text and "median" in text
 
 
+def test_batch_flip_test_times_each_model_plain_and_flipped_side_by_side(exported, tmp_path,
+                                                                         capsys):
+    _, files = exported
+    out = tmp_path / "flip.json"
+    assert cli.main(["batch", "--models", str(files["gv", "onnx"]), "--faces", "2",
+                     "--runs", "3", "--warmup", "1", "--flip-test", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["flip_test"] is True
+    assert list(data["models"]) == ["onnx-fp32", "onnx-fp32 +flip"]
+    plain, flipped = data["models"]["onnx-fp32"], data["models"]["onnx-fp32 +flip"]
+    for n in ("1", "2"):
+        for stat in ("median", "min"):
+            assert flipped["faces"][n][stat]["flip_ratio"] == pytest.approx(
+                flipped["faces"][n][stat]["step_ms"] / plain["faces"][n][stat]["step_ms"])
+        assert "flip_ratio" not in plain["faces"][n]["median"]
+    assert "flip test: onnx-fp32 takes 1 face(s)" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--models", "nope.tflite"], "nope.tflite"),
     (["--image", "__FILE__"], "b.pts not found"),

@@ -8,7 +8,9 @@ traced at batch 1 is resized once, `TFLiteBackend.resize`); all of them run inte
 run, on the given threads (default 1). Reports medians (or minima, `--stat min`) per face, and
 the ratio to one face, for the whole step and for the invoke alone (set the input, invoke,
 fetch the output), plus what one resize of the TFLite interpreter from 1 to N faces costs (a
-change of face count).
+change of face count). `--flip-test` times each model a second time with the flip test (each
+face and its mirror in the call: `gaussian_vector.flip_test`), interleaved with the plain one,
+and reports what it costs against the plain step.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--stat", choices=list(STATS), default="median",
                    help="the table's statistic over the runs: median (default) or min (the "
                         "uncontended cost on a shared machine); the JSON has both")
+    p.add_argument("--flip-test", action="store_true",
+                   help="also time each model with the flip test (rows '... +flip'), "
+                   "interleaved with the plain step")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
     p.set_defaults(run=run)
 
@@ -113,11 +118,17 @@ class Timed:
         return {"step": step, "invoke": t.invoke, "preprocess": t.preprocess, "decode": t.decode}
 
 
+#: what a flip-test row's label ends in
+FLIP = " +flip"
+
+
 def label(lm) -> str:
-    """'tflite-int8', 'tflite-fp32', 'onnx-fp32': the format and the input's precision."""
+    """'tflite-int8', 'tflite-fp32', 'onnx-fp32': the format and the input's precision
+    ('... +flip' with the flip test)."""
     from gaussian_vector.modelfile.reader import model_format
 
-    return f"{model_format(lm.path)}-{'fp32' if lm.backend.input.dtype.kind == 'f' else 'int8'}"
+    precision = "fp32" if lm.backend.input.dtype.kind == "f" else "int8"
+    return f"{model_format(lm.path)}-{precision}{FLIP if lm.flip_test else ''}"
 
 
 def resize_ms(lm, n: int, repeat: int = 5) -> float | None:
@@ -138,18 +149,20 @@ def resize_ms(lm, n: int, repeat: int = 5) -> float | None:
 
 
 def measure(models: list[str], counts: list[int], image: np.ndarray, box: np.ndarray,
-            runs: int, warmup: int, threads: int) -> dict:
-    """Figures per model and face count (medians, ms), all interleaved run by run."""
+            runs: int, warmup: int, threads: int, flip_test: bool = False) -> dict:
+    """Figures per model (and flip test, where asked) and face count (medians, ms), all
+    interleaved run by run."""
     from gaussian_vector.runtime import Landmarker
 
-    timed: dict[tuple[str, int], Timed] = {}
-    labels: dict[str, str] = {}
-    for m in models:
+    timed: dict[tuple[tuple[str, bool], int], Timed] = {}
+    labels: dict[tuple[str, bool], str] = {}
+    variants = [(m, flip) for m in models for flip in ((False, True) if flip_test else (False,))]
+    for v in variants:
         for n in counts:
-            lm = Landmarker.from_file(m, threads=threads)
-            labels[m] = label(lm)
+            lm = Landmarker.from_file(v[0], threads=threads, flip_test=v[1])
+            labels[v] = label(lm)
             checked = lm.check_boxes(boxes_for(box, n), *image.shape[:2])
-            timed[m, n] = Timed(lm, checked)
+            timed[v, n] = Timed(lm, checked)
     for r in range(warmup + runs):
         for t in timed.values():
             sample = t.once(image)
@@ -157,17 +170,22 @@ def measure(models: list[str], counts: list[int], image: np.ndarray, box: np.nda
                 for key, value in sample.items():
                     t.samples.setdefault(key, []).append(value)
     out: dict = {}
-    for m in models:
+    for v in variants:
         rows = {}
         for n in counts:
-            t = timed[m, n]
+            t = timed[v, n]
             rows[str(n)] = {
-                **{stat: figures(t.samples, timed[m, 1].samples, n, how)
+                **{stat: figures(t.samples, timed[v, 1].samples, n, how)
                    for stat, how in STATS.items()},
                 "calls": "one" if t.landmarker.backend.resize(n) else "one per face",
-                "resize_ms": resize_ms(timed[m, 1].landmarker, n),
+                "resize_ms": resize_ms(timed[v, 1].landmarker, n),
             }
-        out[labels[m]] = {"model": str(timed[m, 1].landmarker.path), "faces": rows}
+            if v[1]:  # the flip test against the same model's plain step, same faces
+                plain = timed[(v[0], False), n].samples["step"]
+                for stat, how in STATS.items():
+                    rows[str(n)][stat]["flip_ratio"] = float(how(t.samples["step"])
+                                                             / how(plain))
+        out[labels[v]] = {"model": str(timed[v, 1].landmarker.path), "faces": rows}
     return out
 
 
@@ -203,6 +221,11 @@ def report(result: dict, counts: list[int], stat: str) -> list[str]:
                         for name, m in result["models"].items())
         lines.append(f"target: per face at {TARGET_FACES} faces <= {TARGET_RATIO}x one face's; "
                      f"measured ({stat}) {got}")
+    for name, m in result["models"].items():
+        if name.endswith(FLIP):
+            got = ", ".join(f"{n} face(s) {m['faces'][str(n)][stat]['flip_ratio']:.2f}x"
+                            for n in counts)
+            lines.append(f"flip test: {name[:-len(FLIP)]} takes {got} its plain step")
     return lines
 
 
@@ -216,12 +239,13 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         image, box, name = face_box(args.image)
-        figures = measure(models, args.faces, image, box, args.runs, args.warmup, args.threads)
+        figures = measure(models, args.faces, image, box, args.runs, args.warmup, args.threads,
+                          args.flip_test)
     except (ValueError, OSError, ModelError) as e:
         print(f"gv-bench batch: error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 2
     result = {"image": name, "threads": args.threads, "runs": args.runs, "warmup": args.warmup,
-              "models": figures}
+              "flip_test": args.flip_test, "models": figures}
     print(f"gv-bench batch: the landmark step with N faces in one call, on {name}, "
           f"{args.threads} thread(s), {args.runs} interleaved runs; {args.stat} of the runs")
     for line in report(result, args.faces, args.stat):
