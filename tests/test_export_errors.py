@@ -112,11 +112,11 @@ def test_fp32_validation_tolerates_one_flipped_argmax_but_not_a_moved_layout():
     refused."""
     import numpy as np
 
-    from gv_export.validate import FP32_MEAN_PX, Report, fp32_failures
+    from gv_export.validate import MOVED_PX, Report, fp32_failures
 
     def failures(px: np.ndarray, vector_diff: float = 0.0) -> list[str]:
         return fp32_failures(Report(64, vector_diff, float(px.mean()), float(px.max()),
-                                    float(np.mean(px >= FP32_MEAN_PX)), 0.03, 0.03, 0.0, []))
+                                    float(np.mean(px >= MOVED_PX)), 0.03, 0.03, 0.0, []))
 
     one_flip = np.zeros(4352)
     one_flip[7] = 58.0  # mean 0.013 px: the old mean-difference rule refused this

@@ -32,7 +32,7 @@ from .errors import ExportError
 from .tflite_export import quiet
 from .wrap import reference_output
 
-FP32_MEAN_PX = 0.01  # a landmark "moved" when it is this far from torch's (crop pixels)
+MOVED_PX = 0.01  # a landmark "moved" when it is this far from torch's (crop pixels)
 #: the share of landmarks that may move: an argmax between two near-equal values can flip on a
 #: last-bit difference and take its landmark a grid step or more away (a small test model at
 #: 64 px did, 1 landmark in 4,352); a wrong layout or decoder moves nearly all of them
@@ -64,7 +64,7 @@ class Report:
     max_vector_diff: float
     mean_px: float
     max_px: float
-    moved: float  # share of landmarks FP32_MEAN_PX or more from torch's
+    moved: float  # share of landmarks MOVED_PX or more from torch's
     nme_torch: float
     nme_export: float
     nme_change: float  # relative: (export - torch) / torch
@@ -83,7 +83,7 @@ class Report:
             f"validated on {self.faces} face crops against torch:",
             f"  max |output difference|      {self.max_vector_diff:.3g}",
             f"  landmark difference (px)     mean {self.mean_px:.4f}, max {self.max_px:.3f}, "
-            f"{100 * self.moved:.2f}% of them >= {FP32_MEAN_PX}",
+            f"{100 * self.moved:.2f}% of them >= {MOVED_PX}",
             f"  {self.batch_faces} faces in one call      "
             + ("cannot run" if self.batch_diff is None
                else f"max |difference| {self.batch_diff:.3g} against one by one"),
@@ -130,7 +130,7 @@ def fp32_failures(rep: Report) -> list[str]:
     thresholds"): too many moved landmarks, or too large an output difference."""
     out = []
     if not rep.moved <= FP32_MAX_MOVED:
-        out.append(f"{100 * rep.moved:.1f}% of the landmarks moved {FP32_MEAN_PX} px or more "
+        out.append(f"{100 * rep.moved:.1f}% of the landmarks moved {MOVED_PX} px or more "
                    f"from torch's (allowed {100 * FP32_MAX_MOVED:g}%; mean difference "
                    f"{rep.mean_px:.4f} px)")
     if not rep.max_vector_diff < FP32_MAX_VECTOR:
@@ -160,7 +160,7 @@ def validate(path: Path, meta: ModelMetadata, model: torch.nn.Module, faces: Fac
     n_ref, n_got = (float(nme_per_image(p, faces.points, config.scheme).mean())
                     for p in (p_ref, p_got))
     rep = Report(len(inputs), float(np.abs(got - ref).max()), float(px.mean()), float(px.max()),
-                 float(np.mean(px >= FP32_MEAN_PX)), n_ref, n_got,
+                 float(np.mean(px >= MOVED_PX)), n_ref, n_got,
                  (n_got - n_ref) / max(n_ref, 1e-12), [],
                  None if batch is None else float(np.abs(batch - got[:len(batch)]).max()),
                  min(BATCH_FACES, len(inputs)))

@@ -45,7 +45,7 @@ from ..calibration import Faces, load_faces
 from ..errors import ExportError, require
 from ..exporter import ExportOptions, Result, check_writable, load_checkpoint, resized
 from ..tflite_export import quiet
-from ..validate import FP32_MEAN_PX, Report, int8_gate, landmarks
+from ..validate import MOVED_PX, Report, int8_gate, landmarks
 from ..wrap import ExportWrapper, input_shape, output_shape, reference_output
 
 SUFFIX = {"rknn": ".rknn", "onnx": ".onnx"}
@@ -210,7 +210,7 @@ def judge(model: torch.nn.Module, faces: Faces, got: np.ndarray, meta: ModelMeta
                     for p in (p_ref, p_got))
     change = (n_got - n_ref) / max(n_ref, 1e-12)
     rep = Report(len(inputs), float(np.abs(got - ref).max()), float(px.mean()), float(px.max()),
-                 float(np.mean(px >= FP32_MEAN_PX)),
+                 float(np.mean(px >= MOVED_PX)),
                  n_ref, n_got, change, [])
     if not change <= max_nme_increase:
         rep.failures.append(f"the simulator's NME is {100 * change:+.2f}% relative to torch "
