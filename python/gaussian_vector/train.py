@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader
 
 from . import checkpoint
 from .config import ModelConfig
+from .data import label_offsets
 from .data.augment import AugmentConfig
 from .data.dataset import LandmarkDataset
 from .data.readers import ReadSummary, Sample, read_300w, read_name_list
@@ -74,16 +75,21 @@ class TrainConfig:
 
 
 def split_300w(data_root: str | Path, youtube: bool = False,
+               youtube_offsets: np.ndarray | None = None,
                ) -> tuple[list[Sample], list[Sample], ReadSummary]:
     """The project split: AFW + HELEN train less helen/val.txt for training (plus YouTube frames
-    if asked); the helen/val.txt names for validation."""
+    if asked, their labels moved by `youtube_offsets` (K, 2) where given:
+    `data.label_offsets`); the helen/val.txt names for validation."""
     root = Path(data_root)
     val_names = read_name_list(root / "300w/helen/val.txt")
     summary = ReadSummary()
     folders = [root / "300w/afw", root / "300w/helen/trainset"]
-    if youtube:
-        folders.append(root / "youtube-faces/trainset")
     train, summary = read_300w(folders, exclude=val_names, summary=summary)
+    if youtube:
+        frames, summary = read_300w(root / "youtube-faces/trainset", exclude=val_names,
+                                    summary=summary)
+        train += frames if youtube_offsets is None else label_offsets.align(frames,
+                                                                              youtube_offsets)
     val, summary = read_300w(root / "300w/helen/trainset", names=val_names, summary=summary)
     if len(val) != len(val_names):
         log.warning("validation split: %d of %d names found", len(val), len(val_names))

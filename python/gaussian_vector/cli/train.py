@@ -26,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="run folder (checkpoints, log.jsonl); required "
                    "unless --plot-convergence")
     p.add_argument("--youtube", action="store_true", help="add the YouTube Faces train frames")
+    p.add_argument("--youtube-labels", choices=("aligned", "as-given"), default="aligned",
+                   help="with --youtube: move the frames' labels to 300-W's convention by the "
+                   "measured per-landmark offsets (aligned, the default: data/label_offsets.py) "
+                   "or train on them as given")
     p.add_argument("--boxes-file", type=Path,
                    help="face boxes to crop with, 'NAME x0 y0 x1 y1' a line (faces not named "
                    "there use their landmarks' tight box)")
@@ -207,13 +211,18 @@ def training_faces(args: argparse.Namespace, data: Path) -> tuple[list[Sample], 
     """(training faces, validation faces) of the project split under `data`, with the boxes of
     --boxes-file and at most --limit training faces; ValueError or FileNotFoundError with the
     line to print."""
+    from ..data import label_offsets
     from ..train import split_300w
 
+    offsets = None
+    if args.youtube and args.youtube_labels == "aligned":
+        offsets = label_offsets.read(label_offsets.YOUTUBE_OFFSETS, 68)
     try:
-        train_s, val_s, summary = split_300w(data, youtube=args.youtube)
+        train_s, val_s, summary = split_300w(data, youtube=args.youtube, youtube_offsets=offsets)
     except (FileNotFoundError, ValueError) as e:  # e.g. no helen/val.txt, no afw folder
         raise ValueError(f"{e} (the 300-W layout: docs/training.md)") from None
-    logging.info("data: %s (%d train, %d val)", summary, len(train_s), len(val_s))
+    logging.info("data: %s (%d train, %d val)%s", summary, len(train_s), len(val_s),
+                 f"; YouTube labels {args.youtube_labels}" if args.youtube else "")
     if args.boxes_file:
         from ..data.boxes import read_boxes, with_boxes
 
