@@ -227,6 +227,17 @@ def test_batch_flip_test_times_each_model_plain_and_flipped_side_by_side(exporte
     assert "flip test: onnx-fp32 takes 1 face(s)" in capsys.readouterr().out
 
 
+def test_batch_keeps_two_models_of_one_format_apart_by_their_names(exported, tmp_path):
+    _, files = exported
+    gv, hm = files["gv", True], files["heatmap", True]  # both tflite-int8
+    out = tmp_path / "two.json"
+    assert cli.main(["batch", "--models", f"{gv},{hm}", "--faces", "1", "--runs", "1",
+                     "--warmup", "0", "--json", str(out)]) == 0
+    models = json.loads(out.read_text())["models"]
+    assert list(models) == [f"{gv.name} tflite-int8", f"{hm.name} tflite-int8"]
+    assert [m["model"] for m in models.values()] == [str(gv), str(hm)]
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--models", "nope.tflite"], "nope.tflite"),
     (["--image", "__FILE__"], "b.pts not found"),

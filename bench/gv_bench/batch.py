@@ -163,6 +163,10 @@ def measure(models: list[str], counts: list[int], image: np.ndarray, box: np.nda
             labels[v] = label(lm)
             checked = lm.check_boxes(boxes_for(box, n), *image.shape[:2])
             timed[v, n] = Timed(lm, checked)
+    taken = [labels[v] for v in variants]
+    for v in variants:  # two models of one format and precision: their names tell them apart
+        if taken.count(labels[v]) > 1:
+            labels[v] = f"{Path(v[0]).name} {labels[v]}"
     for r in range(warmup + runs):
         for t in timed.values():
             sample = t.once(image)
