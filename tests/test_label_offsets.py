@@ -106,3 +106,7 @@ def test_gv_train_youtube_labels_picks_the_shipped_offsets_or_none(small_layout:
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a.points, b.points)
     assert build_parser().parse_args(["--out", "x"]).youtube_labels == "aligned"
+    from gaussian_vector.cli.train import data_options
+
+    recorded = data_options(args, small_layout)
+    assert recorded["youtube"] is True and recorded["youtube_labels"] == labels

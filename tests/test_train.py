@@ -97,7 +97,10 @@ def test_run_logs_checkpoints_and_resumes(faces, tmp_path) -> None:
     assert [r["epoch"] for r in log] == [1]
     assert {"nme_ion", "nme_ipn", "fr_0.1", "auc_0.1", "train_loss"} <= set(log[0])
     tc.epochs = 2
-    train(cfg, tc, faces[:16], faces[16:20], tmp_path)  # resumes: runs epoch 2 only
+    data = {"root": "somewhere", "youtube": True, "youtube_labels": "aligned"}
+    train(cfg, tc, faces[:16], faces[16:20], tmp_path, data=data)  # resumes: epoch 2 only
+    written = json.loads((tmp_path / "train_config.json").read_text())
+    assert written["data"] == data and written["n_train"] == 16
     log = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [1, 2]
     raw = checkpoint.load_raw(tmp_path / "last.pt")

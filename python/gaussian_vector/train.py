@@ -325,10 +325,13 @@ def _save_epoch(run: _Run, model_config: ModelConfig, cfg: TrainConfig, out: Pat
 
 
 def _write_train_config(out: Path, model_config: ModelConfig, cfg: TrainConfig, run: _Run,
-                        init_from: str | Path | None, pretrained: str | Path | None) -> None:
-    """train_config.json: the model, the recipe, the split sizes and the starting weights."""
+                        init_from: str | Path | None, pretrained: str | Path | None,
+                        data: dict | None) -> None:
+    """train_config.json: the model, the recipe, the data, the split sizes and the starting
+    weights."""
     (out / "train_config.json").write_text(json.dumps(
-        {"model": model_config.to_dict(), "train": asdict(cfg), "n_train": len(run.train_ds),
+        {"model": model_config.to_dict(), "train": asdict(cfg), "data": data or {},
+         "n_train": len(run.train_ds),
          "n_val": len(run.val_ds), "init_from": None if init_from is None else str(init_from),
          "pretrained": None if pretrained is None else str(pretrained)},
         indent=1, default=str))
@@ -336,12 +339,14 @@ def _write_train_config(out: Path, model_config: ModelConfig, cfg: TrainConfig, 
 
 def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sample],
           val_samples: list[Sample], out_dir: str | Path, *, resume: bool = True,
-          init_from: str | Path | None = None, pretrained: str | Path | None = None) -> dict:
+          init_from: str | Path | None = None, pretrained: str | Path | None = None,
+          data: dict | None = None) -> dict:
     """Train into `out_dir` (last.pt every epoch, best.pt on best val ION, log.jsonl);
     resumes from `out_dir/last.pt` when it exists and `resume` is set. `init_from` starts a new
     run from another checkpoint's weights (fresh optimiser and schedule: a fine-tune or a warm
     restart); `pretrained` starts the backbone from Google's ImageNet MobileNetV3-Small .tflite
-    (models/pretrained.py), the FPN decoder and head fresh. Returns the best metrics."""
+    (models/pretrained.py), the FPN decoder and head fresh. `data`: what the faces were read
+    from (written to train_config.json as it is). Returns the best metrics."""
     device = _device(cfg)
     out = Path(out_dir)
     _check_start(train_samples, val_samples, out, resume, init_from, pretrained)
@@ -354,7 +359,7 @@ def train(model_config: ModelConfig, cfg: TrainConfig, train_samples: list[Sampl
     run = _Run.build(model_config, cfg, train_samples, val_samples, device)
     start_epoch, best, wall = _start_from(run, model_config, out / "last.pt", resume,
                                           init_from, pretrained, train_samples)
-    _write_train_config(out, model_config, cfg, run, init_from, pretrained)
+    _write_train_config(out, model_config, cfg, run, init_from, pretrained, data)
     if workers:
         import cv2
 

@@ -236,6 +236,14 @@ def training_faces(args: argparse.Namespace, data: Path) -> tuple[list[Sample], 
     return train_s, val_s
 
 
+def data_options(args: argparse.Namespace, data: Path) -> dict:
+    """What the training faces were read from, for train_config.json."""
+    return {"root": str(data), "youtube": args.youtube,
+            "youtube_labels": args.youtube_labels if args.youtube else None,
+            "boxes_file": None if args.boxes_file is None else str(args.boxes_file),
+            "limit": args.limit}
+
+
 def refused(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """parser.error (which exits) for a number out of range or options that exclude each
     other."""
@@ -281,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         train_s, val_s = training_faces(args, data)
         best = train(mc, tc, train_s, val_s, args.out, resume=not args.no_resume,
-                     init_from=args.init_from, pretrained=args.pretrained)
+                     init_from=args.init_from, pretrained=args.pretrained,
+                     data=data_options(args, data))
     except (FileNotFoundError, ValueError) as e:  # e.g. --init-from of another model config
         print(f"gv-train: {e}", file=sys.stderr)
         return 2
