@@ -44,10 +44,11 @@ def merge(xy: np.ndarray, conf: np.ndarray, xy_mirrored: np.ndarray, conf_mirror
     if np.shape(xy_mirrored) != xy.shape or np.shape(conf_mirrored) != np.shape(conf):
         raise ValueError(f"the mirrors' readings {np.shape(xy_mirrored)} do not match the "
                          f"crops' {xy.shape}")
-    back = get_scheme(config.scheme).flip_points(xy_mirrored, config.output_size)
+    scheme = get_scheme(config.scheme)
+    back = scheme.flip_points(xy_mirrored, config.output_size)
     shift = model_flip_shift(config)
     if shift:
         side = np.max(xy.max(axis=-2) - xy.min(axis=-2), axis=-1)  # (M,) the box's longer side
         back[..., 0] += 2.0 * shift * side[:, None]
-    conf_mirrored = np.asarray(conf_mirrored)[..., list(get_scheme(config.scheme).flip_perm)]
+    conf_mirrored = np.asarray(conf_mirrored)[..., list(scheme.flip_perm)]
     return (xy + back) / 2.0, (np.asarray(conf, np.float64) + conf_mirrored) / 2.0
