@@ -1,7 +1,7 @@
 """Label offsets: where another source's annotators put each landmark, against 300-W's convention.
 
 The YouTube Faces frames' labels sit about 0.9 px right of and 0.5 px below where models trained
-on 300-W read the same points (ours and dlib's alike; the nose tip 1.7 px lower):
+on 300-W read the same points (ours and dlib's alike; the nose's points 1.7 px lower):
 docs/training.md, "The YouTube labels' convention". Trained on as given, those frames teach that
 offset, which costs accuracy on 300-W. `measure` takes the per-landmark median of (reading -
 label) over a source's training frames, read by a model trained on 300-W only; `align` adds it
