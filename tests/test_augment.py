@@ -12,6 +12,7 @@ from gaussian_vector.data.augment import (
     NO_AUGMENT,
     AugmentConfig,
     occlude,
+    photometric,
     sample_transform,
     transform_points,
 )
@@ -115,3 +116,32 @@ def test_dataset_items_decode_back_to_their_points(data_root, tmp_path) -> None:
     assert not np.array_equal(ds[0]["points"].numpy(), a["points"].numpy())
     hm = LandmarkDataset(samples[:1], ModelConfig(head="heatmap", input_size=64), NO_AUGMENT)[0]
     assert hm["heatmap"].shape == (68, 16, 16)
+
+
+def test_photometric_changes_pixels_only_when_drawn() -> None:
+    rng = np.random.default_rng(0)
+    crop = rng.integers(0, 256, (64, 64, 3), np.uint8)
+    state = rng.bit_generator.state
+    assert photometric(crop, NO_AUGMENT, rng) is crop
+    assert rng.bit_generator.state == state  # p = 0 draws nothing: older recipes unchanged
+    colour = photometric(crop, AugmentConfig(colour_p=1.0), rng)
+    assert colour.dtype == np.uint8 and colour.shape == crop.shape
+    assert np.abs(colour.astype(int) - crop).mean() > 1.0
+    blurred = photometric(crop, AugmentConfig(blur_p=1.0), rng)
+    # noise loses detail: neighbouring pixels move closer together
+    assert np.abs(np.diff(blurred.astype(int), axis=1)).mean() < \
+        0.7 * np.abs(np.diff(crop.astype(int), axis=1)).mean()
+    with pytest.raises(ValueError, match="blur_p"):
+        AugmentConfig(blur_p=2.0)
+
+
+def test_photometric_keeps_a_landmark_where_it_is() -> None:
+    """A bright dot stays the brightest spot under colour and blur: labels need no change."""
+    rng = np.random.default_rng(1)
+    crop = np.full((64, 64, 3), 60, np.uint8)
+    crop[30:33, 40:43] = 250
+    for _ in range(20):
+        out = photometric(crop, AugmentConfig(colour_p=1.0, blur_p=1.0), rng)
+        grey = out.astype(float).sum(axis=2)
+        y, x = np.unravel_index(np.argmax(grey), grey.shape)
+        assert abs(y - 31) <= 1 and abs(x - 41) <= 1

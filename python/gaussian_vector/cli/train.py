@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flip-shift", type=float, default=0.0, help="augmentation: flipped "
                    "faces' labels sit this fraction of the landmarks' box right of the exact "
                    "mirror, keeping the annotators' offset (300-W: 0.004; docs/training.md)")
+    p.add_argument("--colour", type=float, default=0.0, metavar="P", help="augmentation: "
+                   "probability of a brightness / contrast / saturation change")
+    p.add_argument("--blur", type=float, default=0.0, metavar="P", help="augmentation: "
+                   "probability of a blur or a down-and-up resize (low-resolution frames)")
     p.add_argument("--init-from", metavar="MODEL", help="start from this checkpoint's weights "
                    "(path or alias, e.g. default) with a fresh optimiser and schedule")
     p.add_argument("--pretrained", type=Path, metavar="FILE", help="start the backbone from "
@@ -185,7 +189,8 @@ def recipe(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
                      weight_decay=args.weight_decay, seed=args.seed, threads=args.threads,
                      workers=args.workers,
                      awing_weight=args.awing, augment=NO_AUGMENT if args.no_augment
-                     else AugmentConfig(shift=args.shift, flip_shift=args.flip_shift),
+                     else AugmentConfig(shift=args.shift, flip_shift=args.flip_shift,
+                                        colour_p=args.colour, blur_p=args.blur),
                      device=args.device,
                      max_steps_per_epoch=args.max_steps, progress=not args.no_progress)
     return mc, tc

@@ -38,9 +38,13 @@ class AugmentConfig:
     #: how far right of the mirror-symmetric position the annotations sit, as a fraction of the
     #: landmarks' box's longer side (300-W: 0.004); flipped labels keep that offset. 0 = exact
     flip_shift: float = 0.0
+    #: probability of a colour change: brightness, contrast and saturation (down to grey)
+    colour_p: float = 0.0
+    #: probability of lost detail: a Gaussian blur or a down-and-up resize (video, small faces)
+    blur_p: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("rotation_p", "flip_p", "occlusion_p"):
+        for name in ("rotation_p", "flip_p", "occlusion_p", "colour_p", "blur_p"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} is a probability in [0, 1], got {v}")
@@ -103,4 +107,34 @@ def occlude(crop: np.ndarray, aug: AugmentConfig, rng: np.random.Generator) -> n
         out[y0 : y0 + h, x0 : x0 + w] = rng.integers(0, 256, (h, w, crop.shape[2]), np.uint8)
     else:
         out[y0 : y0 + h, x0 : x0 + w] = rng.integers(0, 256, crop.shape[2], np.uint8)
+    return out
+
+
+def photometric(crop: np.ndarray, aug: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
+    """Colour and detail changes that leave every landmark where it is (uint8 HxWx3 in and out).
+
+    With `colour_p`: brightness x0.6-1.4, contrast x0.6-1.4 about the mean, saturation x0-1.5
+    (0 = grey). With `blur_p`: half the time a Gaussian blur (sigma 0.5-2 px), half the time a
+    resize down by 1.5-4x and back up, the look of low-resolution video frames. Nothing is drawn
+    from `rng` for a probability of 0, so older recipes see the same random stream.
+    """
+    out = crop
+    if aug.colour_p > 0 and rng.random() < aug.colour_p:
+        bright, contrast, sat = rng.uniform([0.6, 0.6, 0.0], [1.4, 1.4, 1.5])
+        f = out.astype(np.float32) * bright
+        grey = f @ np.array([0.299, 0.587, 0.114], np.float32)
+        f = grey[..., None] + sat * (f - grey[..., None])
+        f = grey.mean() + contrast * (f - grey.mean())
+        out = np.clip(f + 0.5, 0, 255).astype(np.uint8)
+    if aug.blur_p > 0 and rng.random() < aug.blur_p:
+        import cv2  # the training extra has it (affine.warp)
+
+        if rng.random() < 0.5:
+            sigma = float(rng.uniform(0.5, 2.0))
+            out = cv2.GaussianBlur(np.ascontiguousarray(out), (0, 0), sigma)
+        else:
+            s = out.shape[0]
+            small = max(8, int(round(s / rng.uniform(1.5, 4.0))))
+            down = cv2.resize(out, (small, small), interpolation=cv2.INTER_AREA)
+            out = cv2.resize(down, (out.shape[1], s), interpolation=cv2.INTER_LINEAR)
     return out

@@ -16,7 +16,14 @@ from ..heads import head_of
 from ..image import load_image
 from ..preprocess import normalise
 from ..schemes import get_scheme
-from .augment import NO_AUGMENT, AugmentConfig, occlude, sample_transform, transform_points
+from .augment import (
+    NO_AUGMENT,
+    AugmentConfig,
+    occlude,
+    photometric,
+    sample_transform,
+    transform_points,
+)
 from .boxes import face_box
 from .readers import Sample
 
@@ -85,7 +92,7 @@ class LandmarkDataset(Dataset):
         box = face_box(s, self.shrink)
         m, flip = sample_transform(box, cfg.input_size, cfg.enlarge, self.augment, rng)
         crop = affine.warp(self.image(i), m, cfg.input_size)
-        crop = occlude(crop, self.augment, rng)
+        crop = photometric(occlude(crop, self.augment, rng), self.augment, rng)
         pts = affine.crop_to_heatmap(transform_points(s.points, m, flip, self.scheme,
                                                       self.augment.flip_shift),
                                      cfg.input_size // cfg.output_size)
