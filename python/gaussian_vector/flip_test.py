@@ -48,7 +48,7 @@ def merge(xy: np.ndarray, conf: np.ndarray, xy_mirrored: np.ndarray, conf_mirror
     back = scheme.flip_points(xy_mirrored, config.output_size)
     shift = model_flip_shift(config)
     if shift:
-        side = np.max(xy.max(axis=-2) - xy.min(axis=-2), axis=-1)  # (M,) the box's longer side
+        side = np.ptp(xy, axis=-2).max(axis=-1)  # (M,) the landmarks' box's longer side
         back[..., 0] += 2.0 * shift * side[:, None]
-    conf_mirrored = np.asarray(conf_mirrored)[..., list(scheme.flip_perm)]
+    conf_mirrored = np.asarray(conf_mirrored)[..., scheme.flip_index]
     return (xy + back) / 2.0, (np.asarray(conf, np.float64) + conf_mirrored) / 2.0

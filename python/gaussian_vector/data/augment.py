@@ -91,7 +91,7 @@ def transform_points(points: np.ndarray, m: np.ndarray, flip: bool, scheme: Sche
         points[:, 0] -= 2.0 * flip_shift * max(box[2] - box[0], box[3] - box[1])
     out = affine.apply(m, points)
     if flip:
-        out = out[list(scheme.flip_perm)]
+        out = out[scheme.flip_index]
     return out
 
 
