@@ -21,7 +21,7 @@ K = 5
 
 
 def oracle_config() -> ModelConfig:
-    return ModelConfig(input_size=SIZE, num_landmarks=K)
+    return ModelConfig(input_size=SIZE, num_landmarks=K, subpixel="quarter")  # pinned rules
 
 
 def oracle_points() -> np.ndarray:
@@ -48,13 +48,15 @@ def metadata(cfg: ModelConfig, layout: str, dtype: str = "float32", out_q=(None,
     )
 
 
-def write_oracle_onnx(path: Path, with_metadata: bool = True) -> Path:
-    """ONNX: out = const + 0 * mean(image), batch axis dynamic."""
+def write_oracle_onnx(path: Path, with_metadata: bool = True,
+                      config: ModelConfig | None = None) -> Path:
+    """ONNX: out = const + 0 * mean(image), batch axis dynamic; `config` (default
+    `oracle_config()`) goes into the metadata, the vectors are always the oracle's."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    cfg = oracle_config()
-    vec = oracle_vectors(cfg)
+    vec = oracle_vectors(oracle_config())
+    cfg = config or oracle_config()
     nodes = [
         helper.make_node("ReduceMean", ["x"], ["m"], keepdims=1, axes=[1, 2, 3]),
         helper.make_node("Reshape", ["m", "shape"], ["m3"]),
@@ -87,7 +89,7 @@ def write_heatmap_onnx(path: Path) -> Path:
 
     from gaussian_vector.metadata import HEATMAP_LAYOUT
 
-    cfg = ModelConfig(head="heatmap", input_size=SIZE, num_landmarks=K)
+    cfg = ModelConfig(head="heatmap", input_size=SIZE, num_landmarks=K, subpixel="quarter")
     o = cfg.output_size
     maps = np.zeros((1, K, o, o), np.float32)
     for k, (c, r) in enumerate(heatmap_peaks()):
@@ -204,6 +206,6 @@ def expected_landmarks(box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cfg = oracle_config()
     v = oracle_vectors(cfg)[0]
     x, y = decode.split_packed(v, cfg.output_size)
-    xy, peaks = decode.decode_vectors(x, y, DecodeRules(tau=cfg.tau, sigma=cfg.sigma))
+    xy, peaks = decode.decode_vectors(x, y, DecodeRules.of(cfg))
     m = affine.crop_transform(box, cfg.input_size, cfg.enlarge)
     return affine.apply(affine.invert(m), affine.heatmap_to_crop(xy, 4)), peaks

@@ -115,6 +115,19 @@ def test_configs_written_before_bpm_edges_load_as_zero_padding():
         ModelConfig(bpm_edges="mirror")
 
 
+def test_configs_written_before_subpixel_load_with_the_papers_quarter_shift():
+    from gaussian_vector.config import ModelConfig
+    from gaussian_vector.decode_rules import DecodeRules
+
+    d = ModelConfig().to_dict()
+    assert d["subpixel"] == "parabola"  # new models: the parabola vertex
+    assert DecodeRules.of(ModelConfig.from_dict(d)).subpixel == "parabola"
+    del d["subpixel"]
+    assert DecodeRules.of(ModelConfig.from_dict(d)).subpixel == "quarter"
+    with pytest.raises(ValueError, match="subpixel must be one of"):
+        ModelConfig(subpixel="cubic")
+
+
 def test_valid_edges_with_one_band_are_the_mean_over_the_columns_inside():
     h = torch.rand(1, 2, 6, 10, generator=torch.Generator().manual_seed(3))
     x, _ = BandPooling((5,), (1.0,), edges="valid")(h)

@@ -79,7 +79,7 @@ def test_shrink_and_beyond_box_flags_reach_the_decoder(setup) -> None:
     tmp, folder = setup
     runs = {}
     for name, extra in {"on": [], "off": ["--no-bbs"], "tau": ["--tau", "0.01"],
-                        "parabola": ["--subpixel", "parabola"]}.items():
+                        "quarter": ["--subpixel", "quarter"]}.items():
         out = tmp / f"{name}.json"
         assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.1",
                      "--json", str(out), *extra]) == 0
@@ -88,8 +88,9 @@ def test_shrink_and_beyond_box_flags_reach_the_decoder(setup) -> None:
     assert runs["tau"]["tau"] == 0.01
     # an untrained net peaks at the ends often enough for Beyond Box to move some points
     assert runs["on"]["per_image_ion"] != runs["off"]["per_image_ion"]
-    assert (runs["on"]["subpixel"], runs["parabola"]["subpixel"]) == ("quarter", "parabola")
-    assert runs["on"]["per_image_ion"] != runs["parabola"]["per_image_ion"]
+    # a new model's own sub-pixel rule is the parabola; --subpixel replaces it
+    assert (runs["on"]["subpixel"], runs["quarter"]["subpixel"]) == ("parabola", "quarter")
+    assert runs["on"]["per_image_ion"] != runs["quarter"]["per_image_ion"]
 
 
 def test_several_models_and_the_heatmap_head(setup) -> None:
@@ -166,13 +167,13 @@ def test_bbs_sweep_rows_match_single_runs(setup) -> None:
     assert rows[1]["nme_ion"] == pytest.approx(json.loads(single.read_text())["nme_ion"])
     # the sweep decodes with the sub-pixel rule it is given, as a single run does
     assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.3",
-                 "--sweep-bbs", "--taus", "1", "--sigmas", "2", "--subpixel", "parabola",
+                 "--sweep-bbs", "--taus", "1", "--sigmas", "2", "--subpixel", "quarter",
                  "--json", str(out)]) == 0
     assert main(["--model", str(tmp / "gv.pt"), "--data", str(folder), "--shrink", "0.3",
-                 "--tau", "1", "--sigma", "2", "--subpixel", "parabola",
+                 "--tau", "1", "--sigma", "2", "--subpixel", "quarter",
                  "--json", str(single)]) == 0
     swept = json.loads(out.read_text())
-    assert swept["subpixel"] == "parabola"
+    assert (json.loads(single.read_text())["subpixel"], swept["subpixel"]) == ("quarter",) * 2
     assert swept["rows"][1]["nme_ion"] == pytest.approx(
         json.loads(single.read_text())["nme_ion"])
     assert swept["rows"][1]["nme_ion"] != rows[1]["nme_ion"]

@@ -275,6 +275,20 @@ def test_subpixel_rule_override(oracle_onnx):
         Landmarker.from_file(oracle_onnx, rules={"subpixel": "cubic"})
 
 
+def test_a_models_own_subpixel_rule_is_the_runtimes_default(oracle_onnx, tmp_path):
+    from runtime_fixtures import write_oracle_onnx
+
+    from gaussian_vector.config import ModelConfig
+
+    quarter = Landmarker.from_file(oracle_onnx)
+    cfg = ModelConfig.from_dict({**quarter.config.to_dict(), "subpixel": "parabola"})
+    own = Landmarker.from_file(write_oracle_onnx(tmp_path / "parabola.onnx", config=cfg))
+    asked = Landmarker.from_file(oracle_onnx, rules={"subpixel": "parabola"})
+    assert (quarter.rules.subpixel, own.rules.subpixel) == ("quarter", "parabola")
+    np.testing.assert_array_equal(own.detect(IMAGE, BOXES[:1])[0].landmarks,
+                                  asked.detect(IMAGE, BOXES[:1])[0].landmarks)
+
+
 def test_numpy_fallback_warns_once(oracle_onnx, caplog, monkeypatch):
     monkeypatch.setattr(decoding, "_native", lambda: None)
     monkeypatch.setattr(decoding, "_warned", False)

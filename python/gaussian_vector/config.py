@@ -50,6 +50,9 @@ class ModelConfig:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     padding: str = "torch"  # stride-2 convolutions: "torch" symmetric or "tf" SAME (PADDINGS)
+    #: the sub-pixel rule the model is scored and served with (decode_rules.SUBPIXEL_MODES): new
+    #: models the parabola vertex, files written before the field the paper's quarter shift
+    subpixel: str = "parabola"
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +71,9 @@ class ModelConfig:
             raise ValueError(f"bpm_edges must be 'valid' or 'zeros', got {self.bpm_edges!r}")
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}")
+        from .decode_rules import check_subpixel  # imports this module's type only
+
+        check_subpixel(self.subpixel)
 
     @property
     def output_size(self) -> int:
@@ -88,6 +94,7 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items() if k in known}
         kw.setdefault("bpm_edges", "zeros")  # written before bpm_edges existed: zero padding
+        kw.setdefault("subpixel", "quarter")  # written before subpixel existed: the paper's shift
         return cls(**kw)
 
     def to_json(self) -> str:

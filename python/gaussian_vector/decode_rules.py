@@ -8,8 +8,8 @@ reference the C++ `cpp/src/rules.hpp` must equal), is here too: a new rule is it
 check, its option and its effect in this file, then its line in `cpp/include/gv/decode.hpp` and
 its effect in `cpp/src/rules.hpp` (docs/design.md, "Adding a rule, a head or a format").
 
-A model's own rules are its config's tau and sigma with Beyond Box on and the paper's quarter
-shift (`DecodeRules.of`); a caller changes only the fields it names.
+A model's own rules are its config's tau, sigma and sub-pixel rule with Beyond Box on
+(`DecodeRules.of`); a caller changes only the fields it names.
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ class DecodeRules:
 
     @classmethod
     def of(cls, config: ModelConfig, **changes: object) -> DecodeRules:
-        """The rules of the model `config` describes (its tau and sigma), with `changes` to the
-        fields they name (None: keep the model's)."""
-        given = {"tau": config.tau, "sigma": config.sigma}
+        """The rules of the model `config` describes (its tau, sigma and sub-pixel rule), with
+        `changes` to the fields they name (None: keep the model's)."""
+        given = {"tau": config.tau, "sigma": config.sigma, "subpixel": config.subpixel}
         given.update({k: v for k, v in changes.items() if v is not None})
         return cls(**given)
 
@@ -89,8 +89,9 @@ def rules_for(config: ModelConfig, rules: Rules = None) -> DecodeRules:
 OPTIONS: tuple[tuple[str, str, str | tuple[str, ...], str], ...] = (
     ("--no-bbs", "beyond_box", "off", "GV: decode without Beyond Box"),
     ("--subpixel", "subpixel", SUBPIXEL_MODES,
-     "sub-pixel rule for an interior peak: the paper's quarter-pixel shift (default) or the "
-     "vertex of the parabola through the peak and its neighbours (docs/decoding.md)"),
+     "sub-pixel rule for an interior peak: the paper's quarter-pixel shift or the vertex of "
+     "the parabola through the peak and its neighbours (default: the model's; "
+     "docs/decoding.md)"),
     ("--tau", "tau", "positive", "Beyond Box tau (default: the model's)"),
     ("--sigma", "sigma", "positive", "Beyond Box sigma (default: the model's)"),
 )

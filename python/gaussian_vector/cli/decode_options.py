@@ -5,25 +5,21 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import fields
 
 from ..console.argtypes import positive_float
-from ..decode_rules import OPTIONS, DecodeRules
-
-_DEFAULTS = {f.name: f.default for f in fields(DecodeRules)}
+from ..decode_rules import OPTIONS
 
 
 def add_decode_options(parser: argparse.ArgumentParser) -> None:
-    """The options of `decode_rules.OPTIONS`, each into `args.<field>`: None (or a choice's
-    default) leaves the model's own value."""
+    """The options of `decode_rules.OPTIONS`, each into `args.<field>`: None (not given)
+    leaves the model's own value."""
     for flag, field, kind, help in OPTIONS:
         if kind == "off":
             parser.add_argument(flag, dest=field, action="store_const", const=False, help=help)
         elif kind == "positive":
             parser.add_argument(flag, dest=field, type=positive_float, help=help)
         else:
-            parser.add_argument(flag, dest=field, choices=kind, default=_DEFAULTS[field],
-                                help=help)
+            parser.add_argument(flag, dest=field, choices=kind, help=help)
     parser.add_argument("--flip-test", action="store_true",
                         help="also read each face from its mirror image and average the two "
                         "readings: more accurate (-0.09 points ION on the 300-W validation "

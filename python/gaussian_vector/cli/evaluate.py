@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 def sweep(args, samples, scheme: str) -> int:
     """--sweep-bbs: one network pass, many decodings; prints and writes the grid."""
     from ..checkpoint import load
+    from ..decode_rules import rules_for
     from ..evaluate import infer_torch, is_exported, sweep_beyond_box
     from ..heads import head_of
 
@@ -86,8 +87,8 @@ def sweep(args, samples, scheme: str) -> int:
         print("gv-eval: --sweep-bbs needs a GV model", file=sys.stderr)
         return 2
     o = infer_torch(model, config, samples, shrink=args.shrink, flip_test=args.flip_test)
-    rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme,
-                            {"subpixel": args.subpixel})
+    subpixel = rules_for(config, {"subpixel": args.subpixel}).subpixel  # None: the model's
+    rows = sweep_beyond_box(o, samples, args.taus, args.sigmas, scheme, {"subpixel": subpixel})
     best = min(rows[1:], key=lambda r: r["nme_ion"])
     for r in rows:
         tag = "BBS off" if not r["beyond_box"] else f"tau {r['tau']:g} sigma {r['sigma']:g}"
@@ -95,7 +96,7 @@ def sweep(args, samples, scheme: str) -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"model": args.model[0], "shrink": args.shrink,
-                                         "subpixel": args.subpixel, "n": len(samples),
+                                         "subpixel": subpixel, "n": len(samples),
                                          "rows": rows, "best": best},
                                         indent=1))
     return 0
