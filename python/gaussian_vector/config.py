@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 
+from .decode_rules import check_subpixel  # numpy only; it imports this module's type only
+
 ARCHS = ("mobilenetv3_small", "mobilenetv3_large")
 # ImageNet statistics on RGB in [0, 1]; the crop is fed as (pixel/255 - mean) / std.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -71,8 +73,6 @@ class ModelConfig:
             raise ValueError(f"bpm_edges must be 'valid' or 'zeros', got {self.bpm_edges!r}")
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}")
-        from .decode_rules import check_subpixel  # imports this module's type only
-
         check_subpixel(self.subpixel)
 
     @property
