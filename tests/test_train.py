@@ -173,6 +173,22 @@ def test_init_from_into_a_folder_with_a_run_is_refused_not_ignored(faces, tmp_pa
     assert checkpoint.load_raw(tmp_path / "run/last.pt")["epoch"] == 1
 
 
+def test_the_same_init_from_command_resumes_its_own_run(faces, tmp_path) -> None:
+    """Re-running the command that started a fine-tune resumes it (its --init-from is where
+    that run began), instead of refusing or starting over."""
+    from gaussian_vector import checkpoint
+
+    tc = TrainConfig(epochs=1, batch_size=4, max_steps_per_epoch=1, threads=2, progress=False)
+    train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path / "src")
+    src = tmp_path / "src/last.pt"
+    train(ModelConfig(**TINY), tc, faces[:8], faces[8:12], tmp_path / "ft", init_from=src)
+    more = replace(tc, epochs=2)
+    train(ModelConfig(**TINY), more, faces[:8], faces[8:12], tmp_path / "ft", init_from=src)
+    assert checkpoint.load_raw(tmp_path / "ft/last.pt")["epoch"] == 2
+    log = [json.loads(line) for line in (tmp_path / "ft/log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]  # epoch 1 ran once: resumed, not restarted
+
+
 def test_gv_train_rejects_a_bad_box_file_before_training(data_root, tmp_path, capsys) -> None:
     from gaussian_vector.cli.train import main as train_main
 

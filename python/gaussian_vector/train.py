@@ -192,12 +192,23 @@ def _check_start(train_samples: list[Sample], val_samples: list[Sample], out: Pa
         raise ValueError("no training faces: check the data folder (and --limit)")
     if not val_samples:
         raise ValueError("no validation faces: the validation names are not in the data folder")
-    if init_from is not None and resume and (out / "last.pt").is_file():
+    if (init_from is not None and resume and (out / "last.pt").is_file()
+            and not _started_from(out, init_from)):
         raise ValueError(f"--init-from {init_from}: {out} already holds a run (last.pt), which "
                          "would resume and ignore it; give a new --out, or --no-resume to start "
                          "over there from the given weights")
     if pretrained is not None and init_from is not None:
         raise ValueError("--pretrained and --init-from both set the starting weights: give one")
+
+
+def _started_from(out: Path, init_from: str | Path) -> bool:
+    """Whether the run in `out` was started from `init_from`: then the same command resumes it
+    (its weights already moved on from there)."""
+    try:
+        started = json.loads((out / "train_config.json").read_text()).get("init_from")
+    except (OSError, ValueError):
+        return False
+    return started is not None and Path(started).resolve() == Path(init_from).resolve()
 
 
 @dataclass
