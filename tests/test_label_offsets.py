@@ -56,7 +56,7 @@ def test_align_moves_every_landmark_by_its_offset() -> None:
 def test_the_shipped_youtube_offsets_are_right_of_and_below_300w() -> None:
     """The YouTube labels sit right of and below where a 300-W model reads the points, so the
     shipped offsets (reading - label) are negative on average on both axes."""
-    o = label_offsets.read(label_offsets.YOUTUBE_OFFSETS, 68)
+    o = label_offsets.youtube_offsets()
     x, y = o.mean(axis=0)
     assert -1.5 < x < -0.3 and -1.0 < y < 0.0, (x, y)
 
@@ -100,7 +100,7 @@ def test_gv_train_youtube_labels_picks_the_shipped_offsets_or_none(small_layout:
 
     args = build_parser().parse_args(["--out", "unused", "--youtube", "--youtube-labels", labels])
     got, _ = training_faces(args, small_layout)
-    offsets = (label_offsets.read(label_offsets.YOUTUBE_OFFSETS, 68) if labels == "aligned"
+    offsets = (label_offsets.youtube_offsets() if labels == "aligned"
                else None)
     want, _, _ = split_300w(small_layout, youtube=True, youtube_offsets=offsets)
     for a, b in zip(got, want, strict=True):

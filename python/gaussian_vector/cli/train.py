@@ -221,7 +221,7 @@ def training_faces(args: argparse.Namespace, data: Path) -> tuple[list[Sample], 
 
     offsets = None
     if args.youtube and args.youtube_labels == "aligned":
-        offsets = label_offsets.read(label_offsets.YOUTUBE_OFFSETS, 68)
+        offsets = label_offsets.youtube_offsets()
     try:
         train_s, val_s, summary = split_300w(data, youtube=args.youtube, youtube_offsets=offsets)
     except (FileNotFoundError, ValueError) as e:  # e.g. no helen/val.txt, no afw folder

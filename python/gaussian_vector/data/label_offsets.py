@@ -17,10 +17,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ..schemes import get_scheme
 from .readers import Sample
 
 #: The YouTube Faces training frames' offsets, measured with the shipped GV model.
 YOUTUBE_OFFSETS = Path(__file__).with_name("youtube_offsets.json")
+#: Their landmark scheme: the YouTube frames carry 300-W's 68 points.
+YOUTUBE_POINTS = get_scheme("300w68").num_points
+
+
+def youtube_offsets() -> np.ndarray:
+    """The YouTube training frames' offsets (68, 2), from `YOUTUBE_OFFSETS`."""
+    return read(YOUTUBE_OFFSETS, YOUTUBE_POINTS)
 
 
 def measure(readings: np.ndarray, labels: np.ndarray) -> np.ndarray:
