@@ -75,11 +75,11 @@ def test_a_model_that_carries_its_own_floor_is_filtered_at_it():
     models that do not say."""
     pytest.importorskip("ai_edge_litert", reason="needs the tflite extra")
     fast = FacePipeline.from_file("fast-int8")
-    assert fast.landmarker.config.extra["min_face_score"] == fast.min_score == 1.15
+    assert fast.landmarker.config.extra["min_face_score"] == fast.min_score == 1.2
     assert FacePipeline.from_file("default-int8").min_score == MIN_FACE_SCORE["gv"]
     assert FacePipeline.from_file("fast", min_score=0.3).min_score == 0.3
     noise = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
-    with pytest.raises(NotAFaceError, match="< 1.15;"):
+    with pytest.raises(NotAFaceError, match="< 1.2;"):
         fast.detect(noise, [[40, 40, 216, 216]])
 
 

@@ -10,8 +10,8 @@ the weights folder, so the export commands are
     gv-export default --target onnx -o python/gaussian_vector/weights/
 
 `fast` and `fast-int8` are the same two TFLite exports of the 192 px GV checkpoint
-(`weights/gv_mnv3s_192.pt`, alias `fast`): 0.58-0.67x the 256 px model's int8 forward, 0.24 ION
-points less accurate on the validation split (MODEL_CARD.md). Its ONNX file is not shipped
+(`weights/gv_mnv3s_192.pt`, alias `fast`): 0.58-0.67x the 256 px model's int8 forward, 0.20 ION
+points less accurate on the validation split and level on the YouTube frames (MODEL_CARD.md). Its ONNX file is not shipped
 (`gv-export fast --target onnx` writes it).
 """
 
