@@ -15,6 +15,7 @@ import runtime_fixtures as rf
 from gaussian_vector.cli.infer import main
 from gaussian_vector.data.readers import read_pts
 from gaussian_vector.metrics import nme_per_image
+from gaussian_vector.modelfile.shipped import SHIPPED
 from gaussian_vector.runtime import shipped_model_path
 from gaussian_vector.runtime.pipeline import MIN_FACE_SCORE
 
@@ -72,8 +73,10 @@ def _sample_nmes(model: str, tmp_path: Path, *options: str) -> dict[str, float]:
     return nmes
 
 
-@pytest.mark.parametrize("model", ["default", "default-onnx"])
+@pytest.mark.parametrize("model", sorted(SHIPPED))
 def test_shipped_model_on_the_sample(model, tmp_path):
+    """Every shipped model (each size, each format) reads the two packaged faces within the
+    bounds, through gv-infer as a user runs it."""
     if not CHECKPOINT.is_file():
         pytest.skip(f"the trained checkpoint {CHECKPOINT.name} has not landed yet")
     nmes = _sample_nmes(model, tmp_path)
