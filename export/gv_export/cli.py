@@ -9,6 +9,7 @@ import json
 import os
 import sys
 
+from gaussian_vector.checkpoint import ALIASES
 from gaussian_vector.console.argtypes import int_at_least, nonnegative_float
 from gaussian_vector.console.extras import need
 from gaussian_vector.console.outputs import prepare_outputs
@@ -36,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
         prog="gv-export", description="Export a gaussian-vector checkpoint to ONNX or TFLite "
         "(fp32 or full int8), validated against torch on real faces.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", help="checkpoint .pt, or an alias: default, gv, heatmap")
+    p.add_argument("model", help=f"checkpoint .pt, or an alias: {', '.join(ALIASES)}")
     p.add_argument("--target", help=f"{' or '.join(sorted(FORMATS))} (with a vendor --npu: "
                    "implied)")
     p.add_argument("--int8", action="store_true",

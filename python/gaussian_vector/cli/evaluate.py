@@ -17,20 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
+from ..checkpoint import ALIASES
 from ..console.argtypes import positive_float
 from ..console.extras import installed, need, one_line_errors
 from ..console.outputs import prepare_outputs
 from ..evaluate import MIN_IOU
 from ..metrics import format_summary
+from ..modelfile.shipped import SHIPPED
 from .decode_options import add_decode_options, rule_changes
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gv-eval", description=__doc__)
     p.add_argument("--model", action="append", required=True,
-                   help="checkpoint, alias (default, heatmap, fast), exported .tflite/.onnx model, "
-                   "or a shipped export (default-int8, default-onnx, fast-int8); repeat to "
-                   "compare several on one CED plot")
+                   help=f"checkpoint, alias ({', '.join(ALIASES)}), exported .tflite/.onnx "
+                   "model, or a shipped export "
+                   f"({', '.join(n for n in SHIPPED if n not in ALIASES)}); repeat to compare "
+                   "several on one CED plot")
     p.add_argument("--data", type=Path, required=True, help="300-W-layout folder (recursive)")
     p.add_argument("--names", type=Path, help="file of names to keep (e.g. helen/val.txt)")
     p.add_argument("--json", type=Path, help="write the metrics here")

@@ -32,6 +32,7 @@ import numpy as np
 from ..console.argtypes import int_at_least, nonnegative_float, positive_float
 from ..console.extras import one_line_errors
 from ..console.outputs import prepare_outputs
+from ..modelfile.shipped import SHIPPED
 from ..runtime import DelegateSpec, FacePipeline, NoFaceError, RuntimeFailure
 from ..runtime.smoothing import OneEuro
 from ..runtime.tracking import DEFAULT_SMOOTHING, FaceTracker
@@ -55,9 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", action="store_true",
                    help=f"also run on the sample faces that ship with the package ({SAMPLES})")
     p.add_argument("--model", default=None,
-                   help="exported .tflite/.onnx, or a shipped name: default (fp32 TFLite), "
-                   "default-int8, default-onnx, or the 192 px fast, fast-int8 (default: "
-                   "%(default)s -> default)")
+                   help="exported .tflite/.onnx, or a shipped name: "
+                   f"{', '.join(SHIPPED)} (default: %(default)s -> default, the 256 px fp32 "
+                   "TFLite; fast: 192 px, accurate: 288 px)")
     p.add_argument("--delegate", metavar="LIB",
                    help="external TFLite delegate library (path), e.g. /usr/lib/libvx_delegate.so")
     p.add_argument("--delegate-option", action="append", default=[], metavar="KEY=VALUE",
