@@ -153,6 +153,12 @@ def test_init_from_starts_a_new_run_from_another_checkpoints_weights(faces, tmp_
     resized = checkpoint.load_raw(tmp_path / "e/last.pt")
     assert resized["config"]["input_size"] == cfg.input_size + 32
     torch.testing.assert_close(resized["state_dict"][key], src[key], atol=1e-6, rtol=0)
+    # nor has the crop: a fine-tune with a tighter one starts from the source's weights
+    tighter = replace(cfg, enlarge=1.15)
+    train(tighter, tc, faces[:8], faces[8:12], tmp_path / "g", init_from=tmp_path / "a/last.pt")
+    cropped = checkpoint.load_raw(tmp_path / "g/last.pt")
+    assert cropped["config"]["enlarge"] == 1.15
+    torch.testing.assert_close(cropped["state_dict"][key], src[key], atol=1e-6, rtol=0)
 
 
 def test_init_from_into_a_folder_with_a_run_is_refused_not_ignored(faces, tmp_path) -> None:
@@ -265,6 +271,8 @@ def test_workers_default_to_none_on_a_cpu_and_a_few_on_a_gpu(tmp_path) -> None:
     (["--workers", "-1"], "workers must be 0 or more"),
     (["--device", "gpu"], "device must be cpu, cuda"),
     (["--input-size", "100"], "input_size must be a multiple of 32"),
+    (["--enlarge", "0.9"], "enlarge must be a finite number >= 1"),
+    (["--enlarge", "nan"], "enlarge must be a finite number >= 1"),
     (["--arch", "resnet"], "arch must be one of"),
 ], ids=lambda v: v[0] if isinstance(v, list) else None)
 def test_gv_train_refuses_a_recipe_that_cannot_train_in_one_line(tmp_path, capsys, flags,

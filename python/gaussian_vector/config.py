@@ -6,6 +6,7 @@ module through `metadata`."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields
 
 from .decode_rules import check_subpixel  # numpy only; it imports this module's type only
@@ -74,6 +75,9 @@ class ModelConfig:
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}")
         check_subpixel(self.subpixel)
+        if not (math.isfinite(self.enlarge) and self.enlarge >= 1.0):
+            raise ValueError(f"enlarge must be a finite number >= 1 (the crop holds the face box), "
+                             f"got {self.enlarge}")
 
     @property
     def output_size(self) -> int:

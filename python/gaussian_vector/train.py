@@ -251,10 +251,10 @@ def _start_from(run: _Run, model_config: ModelConfig, last: Path, resume: bool,
     if init_from is not None and not resuming:
         payload = checkpoint.load_raw(checkpoint.resolve(init_from))
         src = ModelConfig.from_dict(payload["config"])
-        # BPM and the input size have no weights: a run may change its edge rule or fine-tune
-        # at another input size and keep the source's weights
-        if replace(src, bpm_edges=model_config.bpm_edges,
-                   input_size=model_config.input_size) != model_config:
+        # BPM, the input size and the crop have no weights: a run may change its edge rule or
+        # fine-tune at another input size or crop and keep the source's weights
+        if replace(src, bpm_edges=model_config.bpm_edges, input_size=model_config.input_size,
+                   enlarge=model_config.enlarge) != model_config:
             raise ValueError(f"--init-from {init_from} has another model config "
                              f"({payload['config']}); it must match the run's")
         run.model.load_state_dict(payload["state_dict"])

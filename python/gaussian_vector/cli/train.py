@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--padding", choices=PADDINGS, default=None, help="stride-2 convolutions: "
                    "'torch' symmetric or 'tf' SAME (default: tf with --pretrained, else torch)")
     p.add_argument("--input-size", type=int, default=256)
+    p.add_argument("--enlarge", type=float, default=1.25,
+                   help="crop side = this x the face box's longer side (default %(default)s); "
+                   "the model carries it, so the runtime crops the same")
     p.add_argument("--width-mult", type=float, default=1.0)
     p.add_argument("--arch", default="mobilenetv3_small")
     p.add_argument("--bpm-edges", choices=("valid", "zeros"), default="valid",
@@ -183,6 +186,7 @@ def recipe(args: argparse.Namespace) -> tuple[ModelConfig, TrainConfig]:
     extra = {FLIP_SHIFT_KEY: args.flip_shift} if args.flip_shift and not args.no_augment else {}
     mc = ModelConfig(head=args.head, arch=args.arch, width_mult=args.width_mult,
                      input_size=args.input_size, bpm_edges=args.bpm_edges, extra=extra,
+                     enlarge=args.enlarge,
                      **pretrained_inputs(args))
     tc = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                      min_lr=args.min_lr, warmup_epochs=args.warmup_epochs,
