@@ -19,11 +19,11 @@ FORMAT = "gaussian-vector/1"
 MODELS_DIR = Path(__file__).parent / "weights"
 #: Aliases every command that takes a model understands.
 ALIASES = {"default": "gv_mnv3s_256.pt", "gv": "gv_mnv3s_256.pt", "heatmap": "hm_mnv3s_256.pt",
-           "fast": "gv_mnv3s_192.pt", "accurate": "gv_mnv3s_288.pt"}
+           "fast": "gv_mnv3s_192.pt"}
 
 
 def resolve(model: str | Path) -> Path:
-    """A path or an alias ('default', 'heatmap', 'fast', 'accurate') -> an existing file, else
+    """A path or an alias ('default', 'heatmap', 'fast') -> an existing file, else
     FileNotFoundError."""
     name = str(model)
     if name in ALIASES:

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None,
                    help="exported .tflite/.onnx, or a shipped name: "
                    f"{', '.join(SHIPPED)} (default: %(default)s -> default, the 256 px fp32 "
-                   "TFLite; fast: 192 px, accurate: 288 px)")
+                   "TFLite; fast: the 192 px model)")
     p.add_argument("--delegate", metavar="LIB",
                    help="external TFLite delegate library (path), e.g. /usr/lib/libvx_delegate.so")
     p.add_argument("--delegate-option", action="append", default=[], metavar="KEY=VALUE",

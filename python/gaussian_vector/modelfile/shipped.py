@@ -11,10 +11,8 @@ the weights folder, so the export commands are
 
 `fast` and `fast-int8` are the same two TFLite exports of the 192 px GV checkpoint
 (`weights/gv_mnv3s_192.pt`, alias `fast`): 0.58-0.67x the 256 px model's int8 forward, 0.20 ION
-points less accurate on the validation split and level on the YouTube frames. `accurate` and
-`accurate-int8` are those of the 288 px checkpoint (`weights/gv_mnv3s_288.pt`, alias
-`accurate`): 1.25x the 256 px model's int8 forward, 0.08 points more accurate on validation
-(MODEL_CARD.md). Their ONNX files are not shipped (`gv-export fast --target onnx` writes one).
+points less accurate on the validation split and level on the YouTube frames (MODEL_CARD.md).
+Its ONNX file is not shipped (`gv-export fast --target onnx` writes it).
 """
 
 from __future__ import annotations
@@ -30,8 +28,6 @@ SHIPPED = {
     "default-onnx": "gv_mnv3s_256.onnx",
     "fast": "gv_mnv3s_192.tflite",
     "fast-int8": "gv_mnv3s_192_int8.tflite",
-    "accurate": "gv_mnv3s_288.tflite",
-    "accurate-int8": "gv_mnv3s_288_int8.tflite",
 }
 
 
