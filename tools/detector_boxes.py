@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     matches = match_detections(samples)
     lines = [f"# the bundled detector's boxes (landmark-box convention), {len(samples)} faces"]
-    for s, box in zip(samples, matches.boxes):
+    for s, box in zip(samples, matches.boxes, strict=True):
         if box is not None:
             lines.append(f"{s.name} " + " ".join(f"{v:.2f}" for v in box))
     args.output.write_text("\n".join(lines) + "\n")
