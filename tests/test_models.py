@@ -57,6 +57,7 @@ def test_bad_images_raise_value_error():
         ({"input_size": 100}, "multiple of 32"),
         ({"num_landmarks": 0}, "num_landmarks"),
         ({"enlarge": 0.8}, "enlarge"),
+        ({"enlarge": "1.25"}, "enlarge"),
     ],
 )
 def test_bad_config_raises_value_error(kwargs, match):

@@ -75,7 +75,8 @@ class ModelConfig:
         if self.padding not in PADDINGS:
             raise ValueError(f"padding must be one of {PADDINGS}, got {self.padding!r}")
         check_subpixel(self.subpixel)
-        if not (math.isfinite(self.enlarge) and self.enlarge >= 1.0):
+        if not (isinstance(self.enlarge, (int, float)) and not isinstance(self.enlarge, bool)
+                and math.isfinite(self.enlarge) and self.enlarge >= 1.0):
             raise ValueError(f"enlarge must be a finite number >= 1 (the crop holds the face box), "
                              f"got {self.enlarge}")
 
